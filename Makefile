@@ -1,0 +1,146 @@
+# ptnet - top-level GNU make build.
+#   make                     release build in build/
+#   make SANITIZE=address    ASan+UBSan build in build-asan/
+#   make SANITIZE=thread     TSan build in build-tsan/
+#   make check               unit + integration tests (tests/runtests.sh)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make V=1                 show commands
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+VERSION := 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WFLAGS  := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WFLAGS  += -Werror
+endif
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DPTNET_VERSION=\"$(VERSION)\"
+XCFLAGS := -std=gnu11 -fPIC -pthread -MMD -MP $(WFLAGS)
+LDLIBS  := -pthread
+
+ifeq ($(SANITIZE),address)
+O       ?= build-asan
+XCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SANITIZE),thread)
+O       ?= build-tsan
+XCFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
+else
+O       ?= build
+endif
+
+ifneq ($(V),1)
+Q := @
+E := @echo
+else
+E := @true
+endif
+
+COMMON_SRC  := $(wildcard src/common/*.c)
+LIB_SRC     := $(wildcard src/lib/*.c)
+DAEMON_SRC  := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
+CTL_SRC     := $(wildcard tools/ptnetctl/*.c)
+PKTGEN_SRC  := $(wildcard tools/ptnet-pktgen/*.c) $(wildcard tools/common/*.c)
+UNIT_SRC    := $(wildcard tests/unit/*.c)
+TESTBIN_SRC := $(wildcard tests/bin/*.c)
+BENCH_SRC   := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+COMMON_OBJ := $(call obj,$(COMMON_SRC))
+LIB_OBJ    := $(call obj,$(LIB_SRC))
+DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
+
+LIBA    := $(O)/lib/libptnet.a
+LIBSO   := $(O)/lib/libptnet.so.0
+DAEMONA := $(O)/obj/libptnetd.a
+BINS    := $(O)/bin/ptnetd $(O)/bin/ptnetctl $(O)/bin/ptnet-pktgen
+UNITS   := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+TESTBINS := $(patsubst tests/bin/%.c,$(O)/tests/bin/%,$(TESTBIN_SRC))
+BENCHES := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+
+all: $(BINS) $(LIBSO) $(UNITS) $(TESTBINS) $(BENCHES)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJ) $(COMMON_OBJ) src/lib/libptnet.map
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,libptnet.so.0 -Wl,--version-script=src/lib/libptnet.map \
+		-Wl,-z,defs $(LDFLAGS) -o $@ $(LIB_OBJ) $(COMMON_OBJ) $(LDLIBS)
+
+$(DAEMONA): $(DAEMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/bin/ptnetd: $(call obj,src/daemon/main.c) $(DAEMONA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bin/ptnetctl: $(call obj,$(CTL_SRC)) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bin/ptnet-pktgen: $(call obj,$(PKTGEN_SRC)) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
+
+$(O)/tests/%: $(O)/obj/tests/unit/%.o $(DAEMONA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/bin/%: $(O)/obj/tests/bin/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/%: $(O)/obj/bench/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
+
+check: all
+	tests/runtests.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCDIR)/ptnet $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 755 $(O)/bin/ptnetd $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(O)/bin/ptnetctl $(O)/bin/ptnet-pktgen $(DESTDIR)$(BINDIR)/
+	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libptnet.so.0 $(DESTDIR)$(LIBDIR)/libptnet.so
+	install -m 644 include/ptnet/*.h $(DESTDIR)$(INCDIR)/ptnet/
+	-install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/ 2>/dev/null
+	-install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/ 2>/dev/null
+	-install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/ 2>/dev/null
+	sed -e 's#@PREFIX@#$(PREFIX)#' -e 's#@LIBDIR@#$(LIBDIR)#' -e 's#@INCDIR@#$(INCDIR)#' \
+		-e 's#@VERSION@#$(VERSION)#' src/lib/libptnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libptnet.pc
+
+clean:
+	rm -rf build build-asan build-tsan
+
+.PHONY: all check install clean
+.SECONDARY:
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

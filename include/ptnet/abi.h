@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * abi.h - the port region: the contract between ptnetd and every client.
+ *
+ * One memfd per port (a guest sees it as ivshmem BAR2).  Total size is a
+ * power of two.  Every offset is read from the register block, never assumed:
+ *
+ *   0x0000  register block (4 KiB): magic, ABI version, then the ptnet
+ *           registers at PTNET_REGS_BASE with netmap's PTNET_IO_* offsets,
+ *           followed by our shared-memory extensions (PTNET_IO_X_*).
+ *   CSB     nm_csb_atok[n] (TX rings first, then RX rings), then on its own
+ *           page nm_csb_ktoa[n].
+ *   NIFP    struct netmap_if, then the netmap rings (128-byte aligned).
+ *   POOL    buffers, PTNET_IO_X_BUF_SIZE bytes each; 0 and 1 are reserved.
+ *
+ * Written by ptnetd only, except the command registers (PTFEAT, PTCTL,
+ * VNET_HDR_LEN) that a guest driver writes.  No pointers, fixed widths.
+ */
+#ifndef PTNET_ABI_H
+#define PTNET_ABI_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#endif
+
+#define PTNET_MAGIC		0x504e5450u	/* "PTNP" little endian */
+#define PTNET_ABI_VERSION	1u
+
+/* Region header words (byte offsets from the region base). */
+#define PTNET_HDR_MAGIC		0x00	/* u32 PTNET_MAGIC */
+#define PTNET_HDR_ABI		0x04	/* u32 PTNET_ABI_VERSION */
+#define PTNET_HDR_SIZE_LO	0x08	/* u32 region size, low 32 bits */
+#define PTNET_HDR_SIZE_HI	0x0c	/* u32 region size, high 32 bits */
+#define PTNET_HDR_KIND		0x10	/* u32 PTNET_KIND_* */
+#define PTNET_HDR_NAME		0x20	/* char[64] "vale0:a", NUL terminated */
+
+#define PTNET_KIND_PASSTHROUGH	1
+#define PTNET_KIND_VM		2
+#define PTNET_KIND_TAP		3
+
+#define PTNET_REGS_BASE		0x100	/* netmap's PTNET_IO_* start here */
+#define PTNET_REGS_SIZE		0x100
+#define PTNET_REGION_HDR_SIZE	4096
+
+/* netmap's ptnet registers, offsets relative to PTNET_REGS_BASE. */
+#define PTNET_IO_PTFEAT		0
+#define PTNET_IO_PTCTL		4
+#define PTNET_IO_MAC_LO		8
+#define PTNET_IO_MAC_HI		12
+#define PTNET_IO_CSBBAH		16	/* unused (netmap: deprecated) */
+#define PTNET_IO_CSBBAL		20	/* unused */
+#define PTNET_IO_NIFP_OFS	24
+#define PTNET_IO_NUM_TX_RINGS	28
+#define PTNET_IO_NUM_RX_RINGS	32
+#define PTNET_IO_NUM_TX_SLOTS	36
+#define PTNET_IO_NUM_RX_SLOTS	40
+#define PTNET_IO_VNET_HDR_LEN	44
+#define PTNET_IO_HOSTMEMID	48
+#define PTNET_IO_CSB_GH_BAH	52	/* unused: the CSB is inside the region */
+#define PTNET_IO_CSB_GH_BAL	56
+#define PTNET_IO_CSB_HG_BAH	60
+#define PTNET_IO_CSB_HG_BAL	64
+#define PTNET_IO_END		68
+/* Shared-memory extensions (ptnet only). */
+#define PTNET_IO_X_CSB_ATOK_OFS	68	/* region offset of nm_csb_atok[0] */
+#define PTNET_IO_X_CSB_KTOA_OFS	72	/* region offset of nm_csb_ktoa[0] */
+#define PTNET_IO_X_BUF_OFS	76	/* region offset of buffer 0 */
+#define PTNET_IO_X_BUF_NUM	80	/* buffers in the pool, incl. 0 and 1 */
+#define PTNET_IO_X_BUF_SIZE	84	/* bytes per buffer */
+#define PTNET_IO_X_MTU		88	/* largest frame the port accepts */
+#define PTNET_IO_X_STATUS	92	/* PTNET_STATUS_* */
+#define PTNET_IO_X_END		96
+#define PTNET_IO_KICK_BASE	128	/* netmap: per-ring kick registers */
+
+/* PTNET_IO_PTFEAT bits. */
+#define PTNETMAP_F_VNET_HDR	1
+
+/* PTNET_IO_PTCTL commands. */
+#define PTNETMAP_PTCTL_CREATE	1
+#define PTNETMAP_PTCTL_DELETE	2
+
+/* PTNET_IO_X_STATUS bits. */
+#define PTNET_STATUS_LINK	1	/* port attached to a switch */
+#define PTNET_STATUS_DEAD	2	/* ptnetd detached the port */
+
+/* Limits (shared by ptnetd, libptnet and the guest driver). */
+#define PTNET_MAX_RINGS		16	/* per direction */
+#define PTNET_MIN_SLOTS		64
+#define PTNET_MAX_SLOTS		4096
+#define PTNET_DEF_SLOTS		1024
+#define PTNET_MIN_BUF_SIZE	256
+#define PTNET_MAX_BUF_SIZE	65536
+#define PTNET_DEF_BUF_SIZE	2048
+#define PTNET_VNET_HDR_LEN	12	/* virtio_net_hdr_v1 with num_buffers */
+#define PTNET_ETH_MIN_LEN	14
+
+#define PTNET_CSB_ENTRY_SIZE	64
+
+#endif /* PTNET_ABI_H */

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ring.h - inline fast path over netmap.h: ring arithmetic and the CSB
+ * publish/read protocol.  Together with barrier.h this is the only place
+ * where ordering between ptnetd and a client is expressed.
+ *
+ * CSB pairing (one ring, either direction):
+ *   A1 ptnet_csb_appl_write  (slots, cur, head)  pairs with K2 ptnet_csb_kern_read
+ *   K1 ptnet_csb_kern_write  (slots, hwcur, hwtail) pairs with A2 ptnet_csb_appl_read
+ *   N1 enable notifications -> ptnet_smp_mb -> re-read: see ptnet_csb_*_enable.
+ */
+#ifndef PTNET_RING_H
+#define PTNET_RING_H
+
+#include <stdint.h>
+#include "netmap.h"
+#include "barrier.h"
+
+/* --- netmap_user.h helpers (wrapped indices, one empty slot) --- */
+
+static inline uint32_t nm_ring_next(const struct netmap_ring *r, uint32_t i)
+{
+	return i + 1 == r->num_slots ? 0 : i + 1;
+}
+
+static inline int nm_ring_empty(const struct netmap_ring *r)
+{
+	return r->head == r->tail;
+}
+
+static inline uint32_t nm_ring_space(const struct netmap_ring *r)
+{
+	int ret = (int)r->tail - (int)r->head;
+
+	if (ret < 0)
+		ret += r->num_slots;
+	return (uint32_t)ret;
+}
+
+static inline int nm_tx_pending(const struct netmap_ring *r)
+{
+	return nm_ring_next(r, r->tail) != r->head;
+}
+
+/* Copy a packet the way netmap does: 64-byte chunks for small aligned sizes. */
+static inline void nm_pkt_copy(const void *_src, void *_dst, int l)
+{
+	const uint64_t *src = (const uint64_t *)_src;
+	uint64_t *dst = (uint64_t *)_dst;
+
+	if (__builtin_expect((l >= 1024) || (l % 64), 0)) {
+		__builtin_memcpy(dst, src, (unsigned)l);
+		return;
+	}
+	for (; l > 0; l -= 64) {
+		*dst++ = *src++; *dst++ = *src++; *dst++ = *src++; *dst++ = *src++;
+		*dst++ = *src++; *dst++ = *src++; *dst++ = *src++; *dst++ = *src++;
+	}
+}
+
+/* --- index arithmetic on rings of n slots (n need not be a power of 2) --- */
+
+/* (a + k) mod n, for a < n and k <= n. */
+static inline uint32_t ptnet_idx_add(uint32_t a, uint32_t k, uint32_t n)
+{
+	a += k;
+	return a >= n ? a - n : a;
+}
+
+/* Distance from a forward to b, both < n: (b - a) mod n. */
+static inline uint32_t ptnet_idx_dist(uint32_t a, uint32_t b, uint32_t n)
+{
+	return b >= a ? b - a : b + n - a;
+}
+
+/* Is x inside the circular window [lo, hi] (inclusive) of a ring of n? */
+static inline int ptnet_idx_within(uint32_t lo, uint32_t x, uint32_t hi, uint32_t n)
+{
+	return x < n && ptnet_idx_dist(lo, x, n) <= ptnet_idx_dist(lo, hi, n);
+}
+
+/* --- CSB protocol (netmap-facts §3.3) --- */
+
+/*
+ * A1: application publishes cur then head.  The release on cur orders the
+ * slot and buffer writes before it; the release on head orders cur before
+ * head, so ptnetd never sees a head newer than cur.  Pairs with K2.
+ */
+static inline void ptnet_csb_appl_write(struct nm_csb_atok *atok, uint32_t head, uint32_t cur)
+{
+	ptnet_store_release(&atok->cur, cur);
+	ptnet_store_release(&atok->head, head);
+}
+
+/*
+ * A2: application reads hwtail then hwcur.  The acquire on hwtail orders the
+ * reads of slots/buffers that ptnetd filled after it.  Pairs with K1.
+ */
+static inline void ptnet_csb_appl_read(const struct nm_csb_ktoa *ktoa, uint32_t *hwtail,
+				       uint32_t *hwcur)
+{
+	*hwtail = ptnet_load_acquire(&ktoa->hwtail);
+	*hwcur = ptnet_load_acquire(&ktoa->hwcur);
+}
+
+/*
+ * K1: ptnetd publishes hwcur then hwtail with release stores: the slots and
+ * buffers written for [old hwtail, hwtail) become visible first.  Pairs with A2.
+ */
+static inline void ptnet_csb_kern_write(struct nm_csb_ktoa *ktoa, uint32_t hwcur, uint32_t hwtail)
+{
+	ptnet_store_release(&ktoa->hwcur, hwcur);
+	ptnet_store_release(&ktoa->hwtail, hwtail);
+}
+
+/*
+ * K2: ptnetd reads head then cur (each once; the caller validates the copy).
+ * The acquire on head orders the later slot reads after it.  Pairs with A1.
+ */
+static inline void ptnet_csb_kern_read(const struct nm_csb_atok *atok, uint32_t *head,
+				       uint32_t *cur)
+{
+	*head = ptnet_load_acquire(&atok->head);
+	*cur = ptnet_load_acquire(&atok->cur);
+}
+
+/*
+ * N1 (kernel side): ask for kicks, then re-read head.  Without the full
+ * barrier the store of kern_need_kick could be ordered after the load of
+ * head: the client would publish, see kern_need_kick == 0, not kick, and
+ * ptnetd would sleep on a non-empty ring.  Returns the head seen after the
+ * barrier; the caller keeps polling if it differs from what it consumed.
+ */
+static inline uint32_t ptnet_csb_kern_enable(struct nm_csb_ktoa *ktoa,
+					     const struct nm_csb_atok *atok)
+{
+	PTNET_WRITE_ONCE(ktoa->kern_need_kick, 1);
+	ptnet_smp_mb();
+	return ptnet_load_acquire(&atok->head);
+}
+
+static inline void ptnet_csb_kern_disable(struct nm_csb_ktoa *ktoa)
+{
+	PTNET_WRITE_ONCE(ktoa->kern_need_kick, 0);
+}
+
+/*
+ * N1 (application side): ask for interrupts, then re-read hwtail, for the
+ * same reason with the roles swapped.  Pairs with ptnet_csb_kern_need_irq.
+ */
+static inline uint32_t ptnet_csb_appl_enable(struct nm_csb_atok *atok,
+					     const struct nm_csb_ktoa *ktoa)
+{
+	PTNET_WRITE_ONCE(atok->appl_need_kick, 1);
+	ptnet_smp_mb();
+	return ptnet_load_acquire(&ktoa->hwtail);
+}
+
+static inline void ptnet_csb_appl_disable(struct nm_csb_atok *atok)
+{
+	PTNET_WRITE_ONCE(atok->appl_need_kick, 0);
+}
+
+/*
+ * After publishing (A1), does ptnetd want a kick?  The full barrier orders
+ * the head store before the kern_need_kick load; pairs with N1 kernel side.
+ */
+static inline int ptnet_csb_appl_need_kick(const struct nm_csb_ktoa *ktoa)
+{
+	ptnet_smp_mb();
+	return PTNET_READ_ONCE(ktoa->kern_need_kick) != 0;
+}
+
+/*
+ * After publishing (K1), does the client want an interrupt?  Full barrier:
+ * hwtail store before the appl_need_kick load; pairs with N1 appl side.
+ */
+static inline int ptnet_csb_kern_need_irq(const struct nm_csb_atok *atok)
+{
+	ptnet_smp_mb();
+	return PTNET_READ_ONCE(atok->appl_need_kick) != 0;
+}
+
+#endif /* PTNET_RING_H */

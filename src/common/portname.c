@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* portname.c - "vale0:a@conf:rings=2,slots=512" and the port options. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "common/common.h"
+
+static int is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *key,
+		  const char *value, char *err, size_t errlen)
+{
+	uint32_t v;
+	int ret;
+
+	if (!strcmp(key, "mac")) {
+		if (ptc_parse_mac(value, o->mac)) {
+			snprintf(err, errlen, "bad MAC address '%s' (want aa:bb:cc:dd:ee:ff)", value);
+			return -EINVAL;
+		}
+		if (o->mac[0] & 1) {
+			snprintf(err, errlen, "MAC address '%s' is multicast", value);
+			return -EINVAL;
+		}
+		o->mac_set = 1;
+		*given |= PTC_OPT_MAC;
+		return 0;
+	}
+	if (!strcmp(key, "rings") || !strcmp(key, "tx-rings") || !strcmp(key, "rx-rings")) {
+		ret = ptc_parse_u32(value, 1, PTNET_MAX_RINGS, &v);
+		if (ret) {
+			snprintf(err, errlen, "%s=%s: rings must be 1..%d", key, value,
+				 PTNET_MAX_RINGS);
+			return ret;
+		}
+		if (strcmp(key, "rx-rings")) {
+			o->tx_rings = (uint16_t)v;
+			*given |= PTC_OPT_TX_RINGS;
+		}
+		if (strcmp(key, "tx-rings")) {
+			o->rx_rings = (uint16_t)v;
+			*given |= PTC_OPT_RX_RINGS;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "slots") || !strcmp(key, "tx-slots") || !strcmp(key, "rx-slots")) {
+		ret = ptc_parse_u32(value, PTNET_MIN_SLOTS, PTNET_MAX_SLOTS, &v);
+		if (ret || !is_pow2(v)) {
+			snprintf(err, errlen, "%s=%s: slots must be a power of two in %d..%d", key,
+				 value, PTNET_MIN_SLOTS, PTNET_MAX_SLOTS);
+			return ret ? ret : -EINVAL;
+		}
+		if (strcmp(key, "rx-slots")) {
+			o->tx_slots = v;
+			*given |= PTC_OPT_TX_SLOTS;
+		}
+		if (strcmp(key, "tx-slots")) {
+			o->rx_slots = v;
+			*given |= PTC_OPT_RX_SLOTS;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "buf-size")) {
+		ret = ptc_parse_u32(value, PTNET_MIN_BUF_SIZE, PTNET_MAX_BUF_SIZE, &v);
+		if (ret || v % 64) {
+			snprintf(err, errlen, "buf-size=%s: must be a multiple of 64 in %d..%d",
+				 value, PTNET_MIN_BUF_SIZE, PTNET_MAX_BUF_SIZE);
+			return ret ? ret : -EINVAL;
+		}
+		o->buf_size = v;
+		*given |= PTC_OPT_BUF_SIZE;
+		return 0;
+	}
+	if (!strcmp(key, "vnet-hdr")) {
+		ret = ptc_parse_u32(value, 0, PTNET_VNET_HDR_LEN, &v);
+		if (ret || (v != 0 && v != PTNET_VNET_HDR_LEN)) {
+			snprintf(err, errlen, "vnet-hdr=%s: must be 0 or %d", value,
+				 PTNET_VNET_HDR_LEN);
+			return -EINVAL;
+		}
+		o->vnet_hdr_len = v;
+		*given |= PTC_OPT_VNET_HDR;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown option '%s' (known: rings tx-rings rx-rings slots "
+		 "tx-slots rx-slots buf-size vnet-hdr mac)", key);
+	return -ENOENT;
+}
+
+int ptc_opts_finish(struct ptnet_port_opts *o, char *err, size_t errlen)
+{
+	if (!o->tx_rings)
+		o->tx_rings = o->rx_rings ? o->rx_rings : 1;
+	if (!o->rx_rings)
+		o->rx_rings = o->tx_rings;
+	if (!o->tx_slots)
+		o->tx_slots = o->rx_slots ? o->rx_slots : PTNET_DEF_SLOTS;
+	if (!o->rx_slots)
+		o->rx_slots = o->tx_slots;
+	if (!o->buf_size)
+		o->buf_size = PTNET_DEF_BUF_SIZE;
+	if (o->tx_rings > PTNET_MAX_RINGS || o->rx_rings > PTNET_MAX_RINGS) {
+		snprintf(err, errlen, "at most %d rings per direction", PTNET_MAX_RINGS);
+		return -EINVAL;
+	}
+	if (!is_pow2(o->tx_slots) || !is_pow2(o->rx_slots) || o->tx_slots < PTNET_MIN_SLOTS ||
+	    o->rx_slots < PTNET_MIN_SLOTS || o->tx_slots > PTNET_MAX_SLOTS ||
+	    o->rx_slots > PTNET_MAX_SLOTS) {
+		snprintf(err, errlen, "slots must be a power of two in %d..%d", PTNET_MIN_SLOTS,
+			 PTNET_MAX_SLOTS);
+		return -EINVAL;
+	}
+	if (o->buf_size < PTNET_MIN_BUF_SIZE || o->buf_size > PTNET_MAX_BUF_SIZE ||
+	    o->buf_size % 64) {
+		snprintf(err, errlen, "buf-size must be a multiple of 64 in %d..%d",
+			 PTNET_MIN_BUF_SIZE, PTNET_MAX_BUF_SIZE);
+		return -EINVAL;
+	}
+	if (o->vnet_hdr_len != 0 && o->vnet_hdr_len != PTNET_VNET_HDR_LEN) {
+		snprintf(err, errlen, "vnet-hdr must be 0 or %d", PTNET_VNET_HDR_LEN);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ptc_parse_portname(const char *spec, struct ptc_portname *pn, struct ptnet_port_opts *o,
+		       unsigned int *given, char *err, size_t errlen)
+{
+	const char *colon, *at, *end;
+	size_t swlen, plen;
+
+	memset(pn, 0, sizeof(*pn));
+	if (!spec || !*spec) {
+		snprintf(err, errlen, "empty port name (want valeX:NAME)");
+		return -EINVAL;
+	}
+	colon = strchr(spec, ':');
+	at = strchr(spec, '@');
+	end = at ? at : spec + strlen(spec);
+	if (!colon || colon > end) {
+		snprintf(err, errlen, "port name '%.64s' has no ':' (want valeX:NAME, e.g. vale0:a)",
+			 spec);
+		return -EINVAL;
+	}
+	swlen = (size_t)(colon - spec);
+	plen = (size_t)(end - colon - 1);
+	if (swlen < 4 || strncmp(spec, "vale", 4) || !ptc_valid_ident(spec, swlen)) {
+		snprintf(err, errlen, "bad switch name in '%.64s': must be 'vale' followed by up "
+			 "to %d letters, digits or '_'", spec, PTC_NAME_MAX - 4);
+		return -EINVAL;
+	}
+	if (!ptc_valid_ident(colon + 1, plen)) {
+		snprintf(err, errlen, "bad port name in '%.64s': 1..%d letters, digits or '_'",
+			 spec, PTC_NAME_MAX);
+		return -EINVAL;
+	}
+	memcpy(pn->sw, spec, swlen);
+	memcpy(pn->port, colon + 1, plen);
+	snprintf(pn->full, sizeof(pn->full), "%s:%s", pn->sw, pn->port);
+	if (!at)
+		return 0;
+	if (strncmp(at, "@conf:", 6) || !o) {
+		snprintf(err, errlen, "unsupported suffix '%.32s' (only @conf:key=value,... is "
+			 "accepted)", at);
+		return -EINVAL;
+	}
+	/* key=value[,key=value]... */
+	for (const char *p = at + 6; *p;) {
+		char key[32], val[64];
+		const char *eq = strchr(p, '='), *comma = strchr(p, ',');
+		size_t kl, vl;
+		int ret;
+
+		if (!comma)
+			comma = p + strlen(p);
+		if (!eq || eq > comma) {
+			snprintf(err, errlen, "bad @conf item '%.*s' (want key=value)",
+				 (int)(comma - p > 32 ? 32 : comma - p), p);
+			return -EINVAL;
+		}
+		kl = (size_t)(eq - p);
+		vl = (size_t)(comma - eq - 1);
+		if (kl == 0 || kl >= sizeof(key) || vl >= sizeof(val)) {
+			snprintf(err, errlen, "bad @conf item near '%.32s'", p);
+			return -EINVAL;
+		}
+		memcpy(key, p, kl);
+		key[kl] = '\0';
+		memcpy(val, eq + 1, vl);
+		val[vl] = '\0';
+		ret = ptc_opt_apply(o, given, key, val, err, errlen);
+		if (ret)
+			return ret == -ENOENT ? -EINVAL : ret;
+		p = *comma ? comma + 1 : comma;
+	}
+	return 0;
+}
