@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""report.py - bookkeeping and the summary table of bench/run.sh.
+
+    report.py record ALL.jsonl KEY=VALUE... ROLE=@FILE...
+        Append one JSON line to ALL.jsonl: the KEY=VALUE pairs (numbers where
+        they parse), plus, for each ROLE=@FILE, the last JSON line of FILE
+        (null if there is none).  "ok" tells whether every role has a result.
+
+    report.py summary RESULTS_DIR
+        Print the environment (RESULTS_DIR/env.txt) and the table: medians,
+        min..max, ratios ptnet/kernel and targets, then the per-repetition
+        values in run order.
+"""
+import json
+import os
+import statistics
+import sys
+
+# Targets (from the project brief): ratios ptnet/kernel.
+TARGET_RATE60_VS_VETH = 20.0    # 60-byte one-way rate >= 20x kernel veth UDP rx
+TARGET_RTT_P50 = 0.3            # ping-pong p50 RTT <= 0.3x kernel UDP RTT
+
+
+def last_json_line(path):
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.strip() for l in f if l.strip().startswith("{")]
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    return None
+
+
+def number(s):
+    for conv in (int, float):
+        try:
+            return conv(s)
+        except ValueError:
+            pass
+    return s
+
+
+def cmd_record(args):
+    out, pairs = args[0], args[1:]
+    rec, ok = {}, True
+    for p in pairs:
+        key, _, val = p.partition("=")
+        if val.startswith("@"):
+            rec[key] = last_json_line(val[1:])
+            if rec[key] is None:
+                ok = False
+                rec[key + "_file"] = os.path.basename(val[1:])
+        else:
+            rec[key] = number(val)
+    rec["ok"] = ok
+    with open(out, "a") as f:
+        f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    if not ok:
+        missing = [k for k in rec if rec[k] is None]
+        sys.stderr.write("report.py: no result from %s for %s\n"
+                         % (", ".join(missing),
+                            " ".join(p for p in pairs if "@" not in p)))
+    return 0 if ok else 1
+
+
+def get(d, *path):
+    for k in path:
+        if not isinstance(d, dict) or k not in d or d[k] is None:
+            return None
+        d = d[k]
+    return d
+
+
+def cpu(d):
+    u, s = get(d, "cpu_user_s"), get(d, "cpu_sys_s")
+    return None if u is None or s is None else u + s
+
+
+# ---------------------------------------------------------------- metrics
+# Each metric maps a record to a value (None if not available).
+
+def rx_pps(r):
+    return get(r, "rx", "pps")
+
+
+def rate_mpps(r):
+    v = rx_pps(r)
+    return None if v is None else v / 1e6
+
+
+def rate_gbps(r):
+    # Ethernet frame bytes (no FCS/preamble), the same for both sides.
+    v = rx_pps(r)
+    return None if v is None else v * r["frame"] * 8 / 1e9
+
+
+def mpkts(r):
+    p = get(r, "rx", "packets")
+    return p / 1e6 if p else None
+
+
+def cpu_process_per_mpkt(r):
+    m = mpkts(r)
+    c_rx, c_tx = cpu(r.get("rx")), cpu(r.get("tx"))
+    if not m or c_rx is None or c_tx is None:
+        return None
+    c = c_rx + c_tx
+    if r["impl"] == "ptnet":
+        c += r.get("daemon_cpu_s", 0.0)
+    return c / m
+
+
+def cpu_machine_per_mpkt(r):
+    m = mpkts(r)
+    return None if not m else r["machine_busy_s"] / m
+
+
+def delivered(r):
+    rx, tx = get(r, "rx", "packets"), get(r, "tx", "packets")
+    return None if not tx or rx is None else rx / tx
+
+
+def rtt(pct):
+    return lambda r: get(r, "ping", "rtt_us", pct)
+
+
+def lost(r):
+    return get(r, "ping", "lost")
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 100:
+        return "%.0f" % v
+    if abs(v) >= 10:
+        return "%.1f" % v
+    return "%.*f" % (digits, v)
+
+
+def select(recs, **kw):
+    return [r for r in recs if all(r.get(k) == v for k, v in kw.items())]
+
+
+def values(recs, fn):
+    """Per-repetition values, by rep number."""
+    out = {}
+    for r in recs:
+        try:
+            v = fn(r)
+        except (KeyError, TypeError, ZeroDivisionError):
+            v = None
+        if v is not None:
+            out[r["rep"]] = v
+    return out
+
+
+IMPL_LABEL = {
+    "ptnet": "ptnet vale0",
+    "veth": "kernel veth",
+    "bridge": "kernel bridge",
+}
+
+
+def cmd_summary(args):
+    res = args[0]
+    recs = []
+    with open(os.path.join(res, "all.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                recs.append(json.loads(line))
+    try:
+        with open(os.path.join(res, "env.txt")) as f:
+            print(f.read().rstrip())
+    except OSError:
+        pass
+    reps = sorted({r["rep"] for r in recs})
+    failed = [r for r in recs if not r.get("ok")]
+
+    # (title, better, record filter, metric fn, kernel impls, target)
+    # target: (kernel impl, op, ratio) or None.
+    rows = [
+        ("60 B one-way rate, Mpps", "higher", dict(test="rate", frame=60), rate_mpps,
+         ["veth", "bridge"], ("veth", ">=", TARGET_RATE60_VS_VETH)),
+        ("1514 B one-way rate, Gbps", "higher", dict(test="rate", frame=1514), rate_gbps,
+         ["veth", "bridge"], None),
+        ("ping-pong RTT p50 busy-poll, us", "lower", dict(test="rtt", mode="busy"),
+         rtt("p50"), ["veth"], ("veth", "<=", TARGET_RTT_P50)),
+        ("ping-pong RTT p99 busy-poll, us", "lower", dict(test="rtt", mode="busy"),
+         rtt("p99"), ["veth"], None),
+        ("ping-pong RTT p50 notify, us", "lower", dict(test="rtt", mode="notify"),
+         rtt("p50"), ["veth"], ("veth", "<=", TARGET_RTT_P50)),
+        ("ping-pong RTT p99 notify, us", "lower", dict(test="rtt", mode="notify"),
+         rtt("p99"), ["veth"], None),
+        ("CPU-s per Mpkt, 60 B, processes", "lower", dict(test="rate", frame=60),
+         cpu_process_per_mpkt, ["veth", "bridge"], None),
+        ("CPU-s per Mpkt, 60 B, machine", "lower", dict(test="rate", frame=60),
+         cpu_machine_per_mpkt, ["veth", "bridge"], None),
+        ("CPU-s per Mpkt, 1514 B, processes", "lower", dict(test="rate", frame=1514),
+         cpu_process_per_mpkt, ["veth", "bridge"], None),
+        ("CPU-s per Mpkt, 1514 B, machine", "lower", dict(test="rate", frame=1514),
+         cpu_machine_per_mpkt, ["veth", "bridge"], None),
+    ]
+    print()
+    hdr = "%-34s %-14s %9s  %-21s %-24s %s" % (
+        "metric", "path", "median", "[min .. max]", "ptnet/kernel (paired)", "target")
+    print(hdr)
+    print("-" * len(hdr))
+    per_rep = []
+    verdicts = []
+    for title, better, flt, fn, kimpls, target in rows:
+        p_vals = values(select(recs, impl="ptnet", **flt), fn)
+        p_med = statistics.median(p_vals.values()) if p_vals else None
+        first = True
+        for impl in ["ptnet"] + kimpls:
+            vals = p_vals if impl == "ptnet" else values(select(recs, impl=impl, **flt), fn)
+            if impl == "ptnet" and not any(select(recs, impl="ptnet")):
+                continue
+            med = statistics.median(vals.values()) if vals else None
+            spread = ("[%s .. %s]" % (fmt(min(vals.values())), fmt(max(vals.values())))
+                      if vals else "")
+            ratio_s, tgt_s = "", ""
+            if impl != "ptnet" and p_med is not None and med:
+                ratio = p_med / med
+                paired = [p_vals[k] / vals[k] for k in p_vals if k in vals and vals[k]]
+                ratio_s = "%sx" % fmt(ratio, 2)
+                if paired:
+                    ratio_s += " (%s..%s)" % (fmt(min(paired), 2), fmt(max(paired), 2))
+                if target and target[0] == impl:
+                    op, goal = target[1], target[2]
+                    met = ratio >= goal if op == ">=" else ratio <= goal
+                    tgt_s = "%s %gx  %s" % (op, goal, "PASS" if met else "MISS")
+                    verdicts.append((title, tgt_s))
+            elif impl != "ptnet" and target and target[0] == impl:
+                tgt_s = "%s %gx  n/a" % (target[1], target[2])
+            label = title if first else ""
+            if first:
+                label = title
+                first = False
+            print("%-34s %-14s %9s  %-21s %-24s %s" % (
+                label, IMPL_LABEL[impl], fmt(med), spread, ratio_s, tgt_s))
+            per_rep.append((title, IMPL_LABEL[impl], [vals.get(k) for k in reps]))
+    print("(rates: receiver side; Gbps counts Ethernet frame bytes without FCS; ratios are"
+          " ratios of medians, in parentheses the\n range of per-repetition ratios of"
+          " interleaved runs; for RTT and CPU lower is better)")
+
+    # Health: delivery and loss, so a fast-but-lossy result is visible.
+    print()
+    print("delivery (rx/tx packets, median) and ping losses:")
+    for frame in (60, 1514):
+        items = []
+        for impl in ("ptnet", "veth", "bridge"):
+            v = values(select(recs, impl=impl, test="rate", frame=frame), delivered)
+            if v:
+                items.append("%s %.1f%%" % (impl, 100 * statistics.median(v.values())))
+        print("  %4d B: %s" % (frame, ", ".join(items) or "n/a"))
+    for mode in ("busy", "notify"):
+        items = []
+        for impl in ("ptnet", "veth"):
+            v = values(select(recs, impl=impl, test="rtt", mode=mode), lost)
+            if v:
+                items.append("%s %d lost" % (impl, sum(v.values())))
+        print("  ping %s: %s" % (mode, ", ".join(items) or "n/a"))
+
+    print()
+    print("per repetition (run order %s; odd repetitions run ptnet first, even ones last):"
+          % " ".join(str(k) for k in reps))
+    for title, path, vs in per_rep:
+        print("  %-34s %-14s %s" % (title, path, "  ".join(fmt(v) for v in vs)))
+    if verdicts:
+        print()
+        print("targets: " + "; ".join("%s %s" % v for v in verdicts))
+    if failed:
+        print()
+        print("%d measurement(s) produced no result:" % len(failed))
+        for r in failed:
+            desc = " ".join("%s=%s" % (k, r[k]) for k in
+                            ("rep", "test", "frame", "mode", "impl") if k in r)
+            rcs = " ".join("%s=%s" % (k, r[k]) for k in r if k.startswith("rc_"))
+            print("  %s (%s); see %s" % (desc, rcs, ", ".join(
+                r[k].replace(".json", ".err") for k in r if k.endswith("_file"))))
+    return 1 if failed else 0
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[1] not in ("record", "summary"):
+        sys.stderr.write(__doc__)
+        return 2
+    if sys.argv[1] == "record":
+        return cmd_record(sys.argv[2:])
+    return cmd_summary(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# run.sh - the ptnet benchmark: ptnet (ptnetd + ptnet-pktgen over vale0) side
+# by side with the Linux kernel (kudp over a veth pair and over a Linux
+# bridge), interleaved and repeated in one run.  See bench/README.md.
+#
+#	sudo bench/run.sh [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin]
+#	                  [--kernel-only] [-o DIR]
+#
+# Prints the environment, the command line and a table of medians, spreads
+# (min..max), ratios ptnet/kernel and the targets.  Raw JSON lines go to
+# bench/results/<timestamp>/.
+
+set -u
+
+usage() {
+	cat <<EOF
+usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--kernel-only] [-o DIR]
+  -r REPS        repetitions of every measurement (default 3)
+  -d SECONDS     length of each one-way rate measurement (default 3)
+  -n PING_COUNT  ping-pong transactions per RTT measurement (default 20000)
+  --pin          client/sender on CPU 0, server/receiver on CPU 1 (taskset)
+  --kernel-only  skip the ptnet side (kernel baseline only)
+  -o DIR         results directory (default bench/results/<timestamp>)
+Needs root (network namespaces).  Builds with make if binaries are missing.
+EOF
+}
+
+CMDLINE="$0 $*"
+REPS=3
+DUR=3
+PING_N=20000
+PIN=0
+KERNEL_ONLY=0
+OUTDIR=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-r) REPS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+	-d) DUR=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+	-n) PING_N=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+	-o) OUTDIR=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+	--pin) PIN=1; shift ;;
+	--kernel-only) KERNEL_ONLY=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+for v in "$REPS" "$DUR" "$PING_N"; do
+	case "$v" in
+	''|*[!0-9]*|0) echo "run.sh: -r, -d and -n take positive integers (got '$v')" >&2; exit 2 ;;
+	esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run.sh: needs root (it creates network namespaces)" >&2
+	exit 77
+fi
+for tool in ip python3 timeout taskset; do
+	command -v $tool >/dev/null || { echo "run.sh: '$tool' not found" >&2; exit 77; }
+done
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+cd "$ROOT" || exit 1
+# shellcheck source=bench/netns.sh
+. "$BENCH_DIR/netns.sh"
+
+PTNETD=$ROOT/build/bin/ptnetd
+PKTGEN=$ROOT/build/bin/ptnet-pktgen
+PTNETCTL=$ROOT/build/bin/ptnetctl
+KUDP=$ROOT/build/bench/kudp
+REPORT=$BENCH_DIR/report.py
+
+log() { printf '%s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- build
+need_build=0
+[ -x "$KUDP" ] || need_build=1
+if [ $KERNEL_ONLY -eq 0 ] && { [ ! -x "$PTNETD" ] || [ ! -x "$PKTGEN" ]; }; then
+	need_build=1
+fi
+if [ $need_build -eq 1 ]; then
+	log "run.sh: building (make)"
+	timeout 900 make -j"$(nproc)" >&2 || log "run.sh: make failed (continuing with what exists)"
+fi
+if [ ! -x "$KUDP" ]; then
+	# kudp needs only libc: build it directly if the full build is not ready.
+	log "run.sh: building $KUDP directly"
+	mkdir -p "$(dirname "$KUDP")"
+	cc -std=gnu11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -o "$KUDP" bench/kudp.c -lm ||
+		{ log "run.sh: cannot build kudp"; exit 1; }
+fi
+if [ $KERNEL_ONLY -eq 0 ] && { [ ! -x "$PTNETD" ] || [ ! -x "$PKTGEN" ]; }; then
+	log "run.sh: $PTNETD or $PKTGEN missing after make (use --kernel-only for the baseline alone)"
+	exit 1
+fi
+
+# ---------------------------------------------------------------- state and cleanup
+TS=$(date +%Y%m%d-%H%M%S)
+RES=${OUTDIR:-$BENCH_DIR/results/$TS}
+mkdir -p "$RES" || exit 1
+ALL=$RES/all.jsonl
+: >"$ALL"
+SOCKDIR=
+PTNETD_PID=
+BG_PIDS=
+FAILED=0
+
+# kill_wait PID: SIGTERM, up to 3 s grace, then SIGKILL.
+kill_wait() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	for i in $(seq 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	local pid
+	trap - EXIT INT TERM
+	for pid in $BG_PIDS; do
+		kill_wait "$pid"
+	done
+	if [ -n "$PTNETD_PID" ]; then
+		[ -x "$PTNETCTL" ] && PTNET_SOCKET=$SOCK timeout 5 "$PTNETCTL" stats \
+			>"$RES/ptnetd-stats-end.txt" 2>&1
+		kill_wait "$PTNETD_PID"
+	fi
+	[ -n "$SOCKDIR" ] && rm -rf "$SOCKDIR"
+	ptb_netns_cleanup
+}
+trap cleanup EXIT
+trap 'log "run.sh: interrupted"; exit 130' INT TERM
+
+# bg_start: run "$@" in the background, remember its pid in BG_PID.
+bg_start() {
+	"$@" &
+	BG_PID=$!
+	BG_PIDS="$BG_PIDS $BG_PID"
+}
+
+# bg_wait PID SECONDS: wait for a background job at most SECONDS, then kill it.
+bg_wait() {
+	local pid=$1 t=$(($2 * 10)) i rc
+	for ((i = 0; i < t; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "run.sh: pid $pid still running after $2 s, killing it"
+		kill_wait "$pid"
+		rc=124
+	else
+		wait "$pid" 2>/dev/null
+		rc=$?
+	fi
+	BG_PIDS=$(printf '%s\n' $BG_PIDS | grep -vx "$pid" | tr '\n' ' ')
+	return $rc
+}
+
+if [ $PIN -eq 1 ]; then
+	PIN_CLIENT="taskset -c 0"
+	PIN_SERVER="taskset -c 1"
+else
+	PIN_CLIENT=
+	PIN_SERVER=
+fi
+
+# machine_busy_ticks: busy jiffies of the whole machine (all CPUs) from /proc/stat.
+machine_busy_ticks() {
+	# cpu user nice system idle iowait irq softirq steal guest guest_nice
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# proc_cpu_ticks PID: utime + stime of a process (all its threads).
+proc_cpu_ticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
+CLK_TCK=$(getconf CLK_TCK)
+ticks_to_s() { awk -v t="$1" -v h="$CLK_TCK" 'BEGIN { printf "%.3f", t / h }'; }
+
+# udp_wait_bound NS PORT: wait (at most 3 s) until something listens on PORT in NS.
+udp_wait_bound() {
+	local hex i
+	hex=$(printf ':%04X' "$2")
+	for i in $(seq 30); do
+		ip netns exec "$1" cat /proc/net/udp 2>/dev/null |
+			awk -v p="$hex" '{ if (substr($2, length($2) - 4) == p) f = 1 } END { exit !f }' &&
+			return 0
+		sleep 0.1
+	done
+	log "run.sh: nothing bound to UDP port $2 in $1 after 3 s"
+	return 1
+}
+
+# ptnet_wait_port NAME: wait (at most 3 s) until port NAME is attached to ptnetd.
+ptnet_wait_port() {
+	local i
+	if [ ! -x "$PTNETCTL" ]; then
+		sleep 0.5
+		return 0
+	fi
+	for i in $(seq 30); do
+		timeout 2 "$PTNETCTL" list 2>/dev/null | grep -q "name=$1\( \|$\)" && return 0
+		sleep 0.1
+	done
+	log "run.sh: port $1 did not appear on ptnetd after 3 s"
+	return 1
+}
+
+# record KEY=VALUE... ROLE=@FILE...: append one JSON line to all.jsonl.
+record() {
+	python3 "$REPORT" record "$ALL" "$@" || FAILED=$((FAILED + 1))
+}
+
+# ---------------------------------------------------------------- environment
+{
+	echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "host:     $(uname -n), kernel $(uname -r) ($(uname -v))"
+	echo "cpu:      $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
+		"$(nproc) online CPUs"
+	echo "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+		git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty tree)')"
+	echo "command:  $CMDLINE"
+	echo "options:  reps=$REPS duration=${DUR}s ping_count=$PING_N pin=$PIN kernel_only=$KERNEL_ONLY"
+	echo "results:  $RES"
+} >"$RES/env.txt"
+cat "$RES/env.txt" >&2
+
+# ---------------------------------------------------------------- set-up
+ptb_netns_veth "$$" || { log "run.sh: veth namespaces failed"; exit 1; }
+ptb_netns_bridge "$$" || { log "run.sh: bridge namespaces failed"; exit 1; }
+
+if [ $KERNEL_ONLY -eq 0 ]; then
+	SOCKDIR=$(mktemp -d /tmp/ptnet-bench.XXXXXX) || exit 1
+	SOCK=$SOCKDIR/ptnetd.sock
+	export PTNET_SOCKET=$SOCK
+	"$PTNETD" -s "$SOCK" >"$RES/ptnetd.log" 2>&1 &
+	PTNETD_PID=$!
+	for i in $(seq 50); do
+		[ -S "$SOCK" ] && break
+		kill -0 "$PTNETD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ ! -S "$SOCK" ] || ! kill -0 "$PTNETD_PID" 2>/dev/null; then
+		log "run.sh: ptnetd did not come up on $SOCK within 5 s; its log:"
+		cat "$RES/ptnetd.log" >&2
+		exit 1
+	fi
+	log "run.sh: ptnetd pid $PTNETD_PID on $SOCK"
+fi
+
+# ---------------------------------------------------------------- measurements
+PORT_RATE=9000
+PORT_RTT=9001
+
+# rate IMPL FRAME REP: one one-way rate measurement; IMPL = ptnet | veth | bridge.
+rate() {
+	local impl=$1 frame=$2 rep=$3 tag rxf txf rxp txp rc_rx=0 rc_tx=0
+	local m0 m1 d0=0 d1=0 t0 t1 ns_tx ns_rx ip payload
+	tag=$RES/r$rep-rate$frame-$impl
+	rxf=$tag-rx.json
+	txf=$tag-tx.json
+	payload=$((frame - 42))
+	m0=$(machine_busy_ticks)
+	[ "$impl" = ptnet ] && d0=$(proc_cpu_ticks "$PTNETD_PID")
+	t0=$(date +%s.%N)
+	if [ "$impl" = ptnet ]; then
+		bg_start $PIN_SERVER timeout -k 2 $((DUR + 15)) \
+			"$PKTGEN" -i vale0:rx -f rx -d $((DUR + 1)) --json >"$rxf" 2>"$tag-rx.err"
+		rxp=$BG_PID
+		ptnet_wait_port vale0:rx
+		$PIN_CLIENT timeout -k 2 $((DUR + 15)) \
+			"$PKTGEN" -i vale0:tx -f tx -l "$frame" -d "$DUR" --json >"$txf" 2>"$tag-tx.err"
+		rc_tx=$?
+	else
+		if [ "$impl" = veth ]; then
+			ns_tx=$PTB_VETH_A ns_rx=$PTB_VETH_B ip=$PTB_VETH_IP_B
+		else
+			ns_tx=$PTB_BR_A ns_rx=$PTB_BR_B ip=$PTB_BR_IP_B
+		fi
+		bg_start ip netns exec "$ns_rx" $PIN_SERVER timeout -k 2 $((DUR + 15)) \
+			"$KUDP" rx --bind "$ip:$PORT_RATE" -d $((DUR + 1)) --json >"$rxf" 2>"$tag-rx.err"
+		rxp=$BG_PID
+		udp_wait_bound "$ns_rx" $PORT_RATE
+		ip netns exec "$ns_tx" $PIN_CLIENT timeout -k 2 $((DUR + 15)) \
+			"$KUDP" tx --to "$ip:$PORT_RATE" -l "$payload" -d "$DUR" --json \
+			>"$txf" 2>"$tag-tx.err"
+		rc_tx=$?
+	fi
+	bg_wait "$rxp" $((DUR + 20))
+	rc_rx=$?
+	t1=$(date +%s.%N)
+	m1=$(machine_busy_ticks)
+	[ "$impl" = ptnet ] && d1=$(proc_cpu_ticks "$PTNETD_PID")
+	record rep="$rep" test=rate frame="$frame" impl="$impl" rc_rx=$rc_rx rc_tx=$rc_tx \
+		daemon_cpu_s="$(ticks_to_s $((d1 - d0)))" \
+		machine_busy_s="$(ticks_to_s $((m1 - m0)))" \
+		wall_s="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+		rx=@"$rxf" tx=@"$txf"
+}
+
+# rtt IMPL MODE REP: one ping-pong measurement; IMPL = ptnet | veth, MODE = busy | notify.
+rtt() {
+	local impl=$1 mode=$2 rep=$3 tag pif pof pop rc_ping rc_pong busy= tmo
+	tag=$RES/r$rep-rtt-$mode-$impl
+	pif=$tag-ping.json
+	pof=$tag-pong.json
+	[ "$mode" = busy ] && busy=--busy
+	tmo=$((60 + PING_N / 200))
+	if [ "$impl" = ptnet ]; then
+		bg_start $PIN_SERVER timeout -k 2 $((tmo + 30)) \
+			"$PKTGEN" -i vale0:po -f pong $busy --json >"$pof" 2>"$tag-pong.err"
+		pop=$BG_PID
+		ptnet_wait_port vale0:po
+		$PIN_CLIENT timeout -k 2 $tmo \
+			"$PKTGEN" -i vale0:pi -f ping -n "$PING_N" $busy --json >"$pif" 2>"$tag-ping.err"
+		rc_ping=$?
+	else
+		bg_start ip netns exec "$PTB_VETH_B" $PIN_SERVER timeout -k 2 $((tmo + 30)) \
+			"$KUDP" pong --bind "$PTB_VETH_IP_B:$PORT_RTT" $busy --json \
+			>"$pof" 2>"$tag-pong.err"
+		pop=$BG_PID
+		udp_wait_bound "$PTB_VETH_B" $PORT_RTT
+		ip netns exec "$PTB_VETH_A" $PIN_CLIENT timeout -k 2 $tmo \
+			"$KUDP" ping --to "$PTB_VETH_IP_B:$PORT_RTT" -n "$PING_N" -d $((tmo - 5)) \
+			$busy --json >"$pif" 2>"$tag-ping.err"
+		rc_ping=$?
+	fi
+	kill -TERM "$pop" 2>/dev/null
+	bg_wait "$pop" 5
+	rc_pong=$?
+	record rep="$rep" test=rtt mode="$mode" impl="$impl" rc_ping=$rc_ping rc_pong=$rc_pong \
+		ping=@"$pif" pong=@"$pof"
+}
+
+# run_group REP FUNC ARG IMPL...: FUNC IMPL ARG REP for each IMPL, in order on
+# odd repetitions and in reverse order on even ones (so no side always goes first).
+run_group() {
+	local rep=$1 fn=$2 arg=$3 impls i
+	shift 3
+	impls=("$@")
+	if [ $((rep % 2)) -eq 0 ]; then
+		for ((i = ${#impls[@]} - 1; i >= 0; i--)); do
+			log "  [$rep/$REPS] $fn ${impls[i]} $arg"
+			$fn "${impls[i]}" "$arg" "$rep"
+		done
+	else
+		for i in "${impls[@]}"; do
+			log "  [$rep/$REPS] $fn $i $arg"
+			$fn "$i" "$arg" "$rep"
+		done
+	fi
+}
+
+if [ $KERNEL_ONLY -eq 0 ]; then
+	RATE_IMPLS=(ptnet veth bridge)
+	RTT_IMPLS=(ptnet veth)
+else
+	RATE_IMPLS=(veth bridge)
+	RTT_IMPLS=(veth)
+fi
+log "run.sh: $REPS repetitions, about $((REPS * (${#RATE_IMPLS[@]} * 2 * (DUR + 3) + ${#RTT_IMPLS[@]} * 2 * 4))) s or more"
+for ((rep = 1; rep <= REPS; rep++)); do
+	run_group $rep rate 60 "${RATE_IMPLS[@]}"
+	run_group $rep rate 1514 "${RATE_IMPLS[@]}"
+	run_group $rep rtt busy "${RTT_IMPLS[@]}"
+	run_group $rep rtt notify "${RTT_IMPLS[@]}"
+done
+
+# ---------------------------------------------------------------- report
+python3 "$REPORT" summary "$RES" | tee "$RES/summary.txt"
+rc=${PIPESTATUS[0]}
+[ $FAILED -ne 0 ] && rc=1
+exit $rc
