@@ -49,6 +49,7 @@ ptb__endpoint() {
 	ip -n "$1" neigh replace "$5" lladdr "$6" dev "$2" nud permanent || return 1
 }
 
+# shellcheck disable=SC2120
 ptb_netns_veth() {
 	local sfx=${1:-$$}
 	PTB_VETH_A=ptb_a_$sfx
@@ -60,6 +61,7 @@ ptb_netns_veth() {
 	ptb__endpoint "$PTB_VETH_B" eth0 $PTB_MAC_B $PTB_VETH_IP_B $PTB_VETH_IP_A $PTB_MAC_A || return 1
 }
 
+# shellcheck disable=SC2120
 ptb_netns_bridge() {
 	local sfx=${1:-$$} side ns
 	PTB_BR=ptb_br_$sfx

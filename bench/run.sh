@@ -6,7 +6,7 @@
 # bridge), interleaved and repeated in one run.  See bench/README.md.
 #
 #	sudo bench/run.sh [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin]
-#	                  [--kernel-only] [-o DIR]
+#	                  [--kernel-only] [--ptnetd-args "ARGS"] [-o DIR]
 #
 # Prints the environment, the command line and a table of medians, spreads
 # (min..max), ratios ptnet/kernel and the targets.  Raw JSON lines go to
@@ -16,12 +16,14 @@ set -u
 
 usage() {
 	cat <<EOF
-usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--kernel-only] [-o DIR]
+usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--kernel-only]
+          [--ptnetd-args "ARGS"] [-o DIR]
   -r REPS        repetitions of every measurement (default 3)
   -d SECONDS     length of each one-way rate measurement (default 3)
   -n PING_COUNT  ping-pong transactions per RTT measurement (default 20000)
   --pin          client/sender on CPU 0, server/receiver on CPU 1 (taskset)
   --kernel-only  skip the ptnet side (kernel baseline only)
+  --ptnetd-args "ARGS"  extra ptnetd options, e.g. "-w 1" (default: none)
   -o DIR         results directory (default bench/results/<timestamp>)
 Needs root (network namespaces).  Builds with make if binaries are missing.
 EOF
@@ -34,12 +36,14 @@ PING_N=20000
 PIN=0
 KERNEL_ONLY=0
 OUTDIR=
+PTNETD_ARGS=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-r) REPS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 	-d) DUR=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 	-n) PING_N=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 	-o) OUTDIR=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+	--ptnetd-args) PTNETD_ARGS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 	--pin) PIN=1; shift ;;
 	--kernel-only) KERNEL_ONLY=1; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -233,7 +237,8 @@ record() {
 	echo "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
 		git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty tree)')"
 	echo "command:  $CMDLINE"
-	echo "options:  reps=$REPS duration=${DUR}s ping_count=$PING_N pin=$PIN kernel_only=$KERNEL_ONLY"
+	echo "options:  reps=$REPS duration=${DUR}s ping_count=$PING_N pin=$PIN kernel_only=$KERNEL_ONLY" \
+		"ptnetd_args='$PTNETD_ARGS'"
 	echo "results:  $RES"
 } >"$RES/env.txt"
 cat "$RES/env.txt" >&2
@@ -246,7 +251,8 @@ if [ $KERNEL_ONLY -eq 0 ]; then
 	SOCKDIR=$(mktemp -d /tmp/ptnet-bench.XXXXXX) || exit 1
 	SOCK=$SOCKDIR/ptnetd.sock
 	export PTNET_SOCKET=$SOCK
-	"$PTNETD" -s "$SOCK" >"$RES/ptnetd.log" 2>&1 &
+	# shellcheck disable=SC2086 # PTNETD_ARGS is a list of words
+	"$PTNETD" -s "$SOCK" $PTNETD_ARGS >"$RES/ptnetd.log" 2>&1 &
 	PTNETD_PID=$!
 	for i in $(seq 50); do
 		[ -S "$SOCK" ] && break
@@ -267,7 +273,7 @@ PORT_RTT=9001
 
 # rate IMPL FRAME REP: one one-way rate measurement; IMPL = ptnet | veth | bridge.
 rate() {
-	local impl=$1 frame=$2 rep=$3 tag rxf txf rxp txp rc_rx=0 rc_tx=0
+	local impl=$1 frame=$2 rep=$3 tag rxf txf rxp rc_rx=0 rc_tx=0
 	local m0 m1 d0=0 d1=0 t0 t1 ns_tx ns_rx ip payload
 	tag=$RES/r$rep-rate$frame-$impl
 	rxf=$tag-rx.json
@@ -313,7 +319,7 @@ rate() {
 
 # rtt IMPL MODE REP: one ping-pong measurement; IMPL = ptnet | veth, MODE = busy | notify.
 rtt() {
-	local impl=$1 mode=$2 rep=$3 tag pif pof pop rc_ping rc_pong busy= tmo
+	local impl=$1 mode=$2 rep=$3 tag pif pof pop rc_ping rc_pong busy="" tmo
 	tag=$RES/r$rep-rtt-$mode-$impl
 	pif=$tag-ping.json
 	pof=$tag-pong.json
