@@ -29,6 +29,10 @@
 /* Relaxed counter add for statistics shared between threads. */
 #define ptnet_stat_add(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 
+/* Relaxed compare-and-swap: *p = v if *p == *expected (else *expected = *p). */
+#define ptnet_cas(p, expected, v) \
+	__atomic_compare_exchange_n((p), (expected), (v), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+
 /* Spin-wait hint. */
 #if defined(__x86_64__) || defined(__i386__)
 #define ptnet_cpu_relax()	__builtin_ia32_pause()

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * fwd.c - forwarding: drain a client TX ring into destination RX rings.
+ *
+ * One batch at a time, in VALE's two passes:
+ *   gather  read each slot once, validate it, group slots into packets;
+ *   pass 1  look up every packet's destination (learning + flooding) and
+ *           queue it on its destination's list (or on the flood list);
+ *   pass 2  per destination: lease slots in its RX ring, copy without the
+ *           ring lock, complete the lease.  Several workers may copy into
+ *           one RX ring at once; hwtail only moves over completed leases,
+ *           in lease order, so the client sees packets in order.
+ * Nothing here fails: a packet is delivered or counted as dropped.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <ptnet/ring.h>
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+
+#define NOSLOT		0xffffffffu
+#define LIST_END	0xffffu
+
+struct pkt {
+	uint16_t first;		/* index in frags[] */
+	uint16_t nfrags;
+	uint16_t next;		/* next packet on its destination list */
+	uint32_t len;		/* bytes, vnet header included */
+};
+
+struct frag {
+	const uint8_t *buf;
+	uint32_t len;
+};
+
+struct dlist {
+	uint16_t head, tail;
+};
+
+struct scratch {
+	struct frag frags[PTD_BATCH + NETMAP_MAX_FRAGS];
+	struct pkt pkts[PTD_BATCH];
+	struct dlist dst[PTD_MAX_PORTS];
+	struct dlist flood;
+	uint16_t dsts[PTD_MAX_PORTS];
+	unsigned int ndsts;
+	uint8_t seen[PTD_MAX_PORTS];
+};
+
+static __thread struct scratch fs;
+
+void ptd_rxq_init(struct ptd_rxq *q)
+{
+	pthread_mutex_init(&q->lock, NULL);
+	q->hwcur = q->hwtail = q->hwlease = q->lease_idx = 0;
+	for (uint32_t i = 0; i < q->nslots; i++)
+		q->leases[i] = NOSLOT;
+}
+
+void ptd_rxq_fini(struct ptd_rxq *q)
+{
+	pthread_mutex_destroy(&q->lock);
+}
+
+static void notify(int fd)
+{
+	static const char one = 1;
+	ssize_t r = write(fd, &one, 1);	/* EAGAIN: a wakeup is already pending */
+
+	(void)r;
+}
+
+/*
+ * Lease up to NEEDED slots of Q.  Refreshes hwcur from the client's head
+ * (read once, must lie in [hwcur, hwtail]).  Returns the slots granted
+ * (maybe 0) and sets *start and *lease; -1 if the client's head is invalid.
+ */
+static int rxq_reserve(struct ptd_rxq *q, uint32_t needed, uint32_t *start, uint32_t *lease)
+{
+	uint32_t n = q->nslots, head, avail, howmany;
+
+	pthread_mutex_lock(&q->lock);
+	/* Acquire: the client's reads of the slots it released come before our writes. */
+	head = ptnet_load_acquire(&q->atok->head);
+	if (head != q->hwcur) {
+		if (!ptnet_idx_within(q->hwcur, head, q->hwtail, n)) {
+			pthread_mutex_unlock(&q->lock);
+			return -1;
+		}
+		q->hwcur = head;
+	}
+	avail = n - 1 - ptnet_idx_dist(q->hwcur, q->hwlease, n);
+	howmany = needed < avail ? needed : avail;
+	if (howmany) {
+		*start = q->hwlease;
+		*lease = q->lease_idx;
+		q->leases[q->lease_idx] = NOSLOT;
+		q->lease_idx = ptnet_idx_add(q->lease_idx, 1, n);
+		q->hwlease = ptnet_idx_add(q->hwlease, howmany, n);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return (int)howmany;
+}
+
+/* Complete a lease of HOWMANY slots from START of which USED were filled. */
+static void rxq_complete(struct ptd_rxq *q, uint32_t start, uint32_t howmany, uint32_t used,
+			 uint32_t lease, struct ptd_port *dp)
+{
+	uint32_t n = q->nslots, end = ptnet_idx_add(start, used, n);
+	bool published = false;
+
+	pthread_mutex_lock(&q->lock);
+	if (used < howmany) {
+		uint32_t lend = ptnet_idx_add(start, howmany, n);
+
+		if (q->hwlease == lend) {
+			q->hwlease = end;	/* newest lease: give the rest back */
+		} else {
+			/* A later lease exists: pad with empty slots. */
+			for (uint32_t j = end; j != lend; j = ptnet_idx_add(j, 1, n)) {
+				PTNET_WRITE_ONCE(q->slot[j].len, 0);
+				PTNET_WRITE_ONCE(q->slot[j].flags, 0);
+			}
+			end = lend;
+		}
+	}
+	q->leases[lease] = end;
+	if (start == q->hwtail) {
+		/* Oldest outstanding lease: publish it and every later completed one. */
+		uint32_t p = lease, t = q->hwtail;
+
+		while (q->leases[p] != NOSLOT) {
+			t = q->leases[p];
+			q->leases[p] = NOSLOT;
+			p = ptnet_idx_add(p, 1, n);
+		}
+		if (t != q->hwtail) {
+			q->hwtail = t;
+			ptnet_csb_kern_write(q->ktoa, q->hwcur, t);
+			published = true;
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (published && ptnet_csb_kern_need_irq(q->atok)) {
+		notify(q->irq_wfd);
+		ptnet_stat_add(&dp->st.irqs, 1);
+	}
+}
+
+static inline uint8_t *rx_buf(struct ptd_port *dp, struct netmap_slot *s)
+{
+	uint32_t idx = PTNET_READ_ONCE(s->buf_idx);
+
+	if (idx < 2 || idx >= dp->buf_num)
+		return NULL;
+	return dp->bufs + (size_t)idx * dp->buf_size;
+}
+
+/*
+ * Copy one packet into DP's ring Q from slot J on.  SKIP bytes of the source
+ * are left out (a header the destination does not take), PREFIX zero bytes
+ * are put in front (a header the source did not have).  Returns the slots
+ * used, or -(slots used) if a destination slot was invalid (packet dropped).
+ */
+static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const struct frag *fr,
+		    unsigned int nfr, uint32_t skip, uint32_t prefix, uint32_t nslots)
+{
+	uint32_t bsz = dp->buf_size, n = q->nslots;
+	uint32_t fi = 0, foff = skip;
+	bool bad = false;
+
+	/* Fast path: one fragment in, one slot out, no header change. */
+	if (nfr == 1 && nslots == 1 && !skip && !prefix) {
+		struct netmap_slot *s = &q->slot[j];
+		uint8_t *dst = rx_buf(dp, s);
+		uint32_t l = fr[0].len;
+
+		if (!dst) {
+			PTNET_WRITE_ONCE(s->len, 0);
+			PTNET_WRITE_ONCE(s->flags, 0);
+			return -1;
+		}
+		/* Whole 64-byte lines: both buffers are multiples of 64 long. */
+		nm_pkt_copy(fr[0].buf, dst, (int)((l + 63) & ~63u));
+		PTNET_WRITE_ONCE(s->len, (uint16_t)l);
+		PTNET_WRITE_ONCE(s->flags, (uint16_t)(1u << 8));
+		return 1;
+	}
+
+	for (uint32_t k = 0; k < nslots; k++, j = ptnet_idx_add(j, 1, n)) {
+		struct netmap_slot *s = &q->slot[j];
+		uint8_t *dst = bad ? NULL : rx_buf(dp, s);
+		uint32_t room = bsz, put = 0;
+
+		if (!dst)
+			bad = true;
+		if (k == 0 && prefix) {
+			if (dst)
+				memset(dst, 0, prefix);
+			put = prefix;
+		}
+		while (put < room && fi < nfr) {
+			uint32_t chunk = fr[fi].len - foff;
+
+			if (chunk > room - put)
+				chunk = room - put;
+			if (dst && chunk)
+				memcpy(dst + put, fr[fi].buf + foff, chunk);
+			put += chunk;
+			foff += chunk;
+			if (foff == fr[fi].len) {
+				fi++;
+				foff = 0;
+			}
+		}
+		PTNET_WRITE_ONCE(s->len, (uint16_t)(bad ? 0 : put));
+		PTNET_WRITE_ONCE(s->flags, (uint16_t)(bad ? 0 : (nslots << 8) |
+						       (k + 1 < nslots ? NS_MOREFRAG : 0)));
+	}
+	return bad ? -(int)nslots : (int)nslots;
+}
+
+/* Slots a packet needs in DP, or 0 if it cannot be delivered there. */
+static uint32_t pkt_slots(const struct pkt *pk, const struct ptd_port *src,
+			  const struct ptd_port *dp)
+{
+	uint32_t len = pk->len - src->vnet_hdr_len + dp->vnet_hdr_len;
+	uint32_t ns = (len + dp->buf_size - 1) / dp->buf_size;
+
+	if (ns > NETMAP_MAX_FRAGS)
+		return 0;
+	return ns ? ns : 1;
+}
+
+/* Does a packet with a header need offload work the destination cannot take? */
+static bool needs_offload(const struct frag *fr)
+{
+	/* virtio_net_hdr: flags at 0 (NEEDS_CSUM = 1), gso_type at 1. */
+	return (fr->buf[0] & 1) || (fr->buf[1] & 0x7f);
+}
+
+/* Deliver the packets on list U merged with the flood list into port D. */
+static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_t b)
+{
+	struct ptd_port *src = sq->port;
+	struct ptd_rxq *q = &dp->rxq[sq->idx % dp->nrx];
+	uint32_t sh = src->vnet_hdr_len, dh = dp->vnet_hdr_len;
+	uint32_t skip = sh > dh ? sh : 0, prefix = dh > sh ? dh : 0;
+	uint32_t needed = 0, start = 0, lease = 0, used = 0;
+	uint64_t rx_pk = 0, rx_by = 0, d_full = 0, d_bad = 0, d_off = 0;
+	uint16_t a, c;
+	int got;
+
+	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
+		uint16_t i;
+
+		if (c == LIST_END || (a != LIST_END && a < c)) {
+			i = a;
+			a = fs.pkts[a].next;
+		} else {
+			i = c;
+			c = fs.pkts[c].next;
+		}
+		needed += pkt_slots(&fs.pkts[i], src, dp);
+	}
+	got = needed ? rxq_reserve(q, needed, &start, &lease) : 0;
+
+	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
+		const struct pkt *pk;
+		uint32_t ns;
+		uint16_t i;
+		int r;
+
+		if (c == LIST_END || (a != LIST_END && a < c)) {
+			i = a;
+			a = fs.pkts[a].next;
+		} else {
+			i = c;
+			c = fs.pkts[c].next;
+		}
+		pk = &fs.pkts[i];
+		ns = pkt_slots(pk, src, dp);
+		if (got < 0 || !ns) {
+			d_bad++;
+			continue;
+		}
+		if (skip && needs_offload(&fs.frags[pk->first])) {
+			d_off++;
+			continue;
+		}
+		if (used + ns > (uint32_t)got) {
+			d_full++;
+			continue;
+		}
+		r = copy_pkt(dp, q, ptnet_idx_add(start, used, q->nslots), &fs.frags[pk->first],
+			     pk->nfrags, skip, prefix, ns);
+		if (r < 0) {
+			used += (uint32_t)-r;
+			d_bad++;
+			continue;
+		}
+		used += (uint32_t)r;
+		rx_pk++;
+		rx_by += pk->len - skip + prefix;
+	}
+	if (got > 0)
+		rxq_complete(q, start, (uint32_t)got, used, lease, dp);
+	if (rx_pk) {
+		ptnet_stat_add(&dp->st.rx_packets, rx_pk);
+		ptnet_stat_add(&dp->st.rx_bytes, rx_by);
+	}
+	if (d_full)
+		ptnet_stat_add(&dp->st.drop_ring_full, d_full);
+	if (d_bad)
+		ptnet_stat_add(&dp->st.drop_bad_ring, d_bad);
+	if (d_off)
+		ptnet_stat_add(&dp->st.drop_offload, d_off);
+}
+
+static inline void list_add(struct dlist *l, uint16_t i)
+{
+	fs.pkts[i].next = LIST_END;
+	if (l->head == LIST_END)
+		l->head = i;
+	else
+		fs.pkts[l->tail].next = i;
+	l->tail = i;
+}
+
+/*
+ * Gather packets from [hwcur, head) of Q.  Returns the slots consumed; the
+ * packets are in fs.pkts[0..*npkts).  An unterminated chain at the end is
+ * left for later unless it can never complete (ring full or too long).
+ */
+static uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts, struct ptd_stats *st)
+{
+	struct ptd_port *p = q->port;
+	uint32_t n = q->nslots, avail = ptnet_idx_dist(q->hwcur, head, n);
+	uint32_t i = q->hwcur, consumed = 0, minlen = p->vnet_hdr_len + PTNET_ETH_MIN_LEN;
+	unsigned int np = 0, nfr = 0;
+
+	while (consumed < avail && np < PTD_BATCH) {
+		uint32_t nf = 0, total = 0, j = i;
+		bool bad = false, done = false;
+
+		while (consumed + nf < avail && nf < NETMAP_MAX_FRAGS) {
+			const struct netmap_slot *s = &q->slot[j];
+			uint32_t idx = PTNET_READ_ONCE(s->buf_idx);
+			uint32_t len = PTNET_READ_ONCE(s->len);
+			uint32_t fl = PTNET_READ_ONCE(s->flags);
+
+			if (idx < 2 || idx >= p->buf_num || len > p->buf_size) {
+				bad = true;
+			} else {
+				fs.frags[nfr + nf].buf = p->bufs + (size_t)idx * p->buf_size;
+				fs.frags[nfr + nf].len = len;
+			}
+			total += len;
+			nf++;
+			j = ptnet_idx_add(j, 1, n);
+			if (!(fl & NS_MOREFRAG)) {
+				done = true;
+				break;
+			}
+		}
+		if (!done) {
+			/* Chain cut at head: wait for the rest, unless it cannot come. */
+			if (nf < NETMAP_MAX_FRAGS && avail < n - 1)
+				break;
+			st->drop_bad_chain++;
+			st->tx_packets++;
+			st->tx_bytes += total;
+			consumed += nf;
+			i = j;
+			continue;
+		}
+		consumed += nf;
+		i = j;
+		st->tx_packets++;
+		st->tx_bytes += total;
+		if (bad) {
+			st->drop_bad_slot++;
+			continue;
+		}
+		if (fs.frags[nfr].len < minlen) {
+			st->drop_runt++;
+			continue;
+		}
+		fs.pkts[np].first = (uint16_t)nfr;
+		fs.pkts[np].nfrags = (uint16_t)nf;
+		fs.pkts[np].len = total;
+		np++;
+		nfr += nf;
+	}
+	*npkts = np;
+	return consumed;
+}
+
+unsigned int ptd_txq_forward(struct ptd_txq *q)
+{
+	struct ptd_port *p = q->port;
+	struct ptd_switch *sw = p->sw;
+	struct ptd_stats st = { 0 };
+	uint32_t head, cur, consumed, n = q->nslots;
+	unsigned int np;
+
+	pthread_rwlock_rdlock(&sw->lock);
+	if (p->dead) {
+		pthread_rwlock_unlock(&sw->lock);
+		return 0;
+	}
+	ptnet_csb_kern_read(q->atok, &head, &cur);
+	q->seen_head = head;
+	if (head >= n) {
+		ptnet_stat_add(&p->st.bad_tx_head, 1);
+		pthread_rwlock_unlock(&sw->lock);
+		return 0;
+	}
+	if (head == q->hwcur) {
+		pthread_rwlock_unlock(&sw->lock);
+		return 0;
+	}
+	consumed = gather(q, head, &np, &st);
+
+	/* Pass 1: destinations. */
+	fs.flood.head = fs.flood.tail = LIST_END;
+	fs.ndsts = 0;
+	for (unsigned int i = 0; i < np; i++) {
+		uint8_t eth[12];
+		uint16_t d;
+
+		memcpy(eth, fs.frags[fs.pkts[i].first].buf + p->vnet_hdr_len, sizeof(eth));
+		d = sw->ops->lookup(sw, p, eth);
+		if (d == PTD_DST_FLOOD) {
+			list_add(&fs.flood, (uint16_t)i);
+			continue;
+		}
+		if (d >= PTD_MAX_PORTS || d == p->index || !sw->ports[d]) {
+			st.drop_no_dest++;
+			continue;
+		}
+		if (!fs.seen[d]) {
+			fs.seen[d] = 1;
+			fs.dst[d].head = fs.dst[d].tail = LIST_END;
+			fs.dsts[fs.ndsts++] = d;
+		}
+		list_add(&fs.dst[d], (uint16_t)i);
+	}
+
+	/* Pass 2: per destination port. */
+	for (unsigned int k = 0; k < fs.ndsts; k++) {
+		uint16_t d = fs.dsts[k];
+
+		deliver(q, sw->ports[d], fs.dst[d].head, fs.flood.head);
+	}
+	if (fs.flood.head != LIST_END) {
+		unsigned int copies = 0;
+
+		for (unsigned int k = 0; k < sw->nports; k++) {
+			uint16_t d = sw->active[k];
+
+			if (d == p->index)
+				continue;
+			copies++;
+			if (!fs.seen[d])
+				deliver(q, sw->ports[d], LIST_END, fs.flood.head);
+		}
+		if (!copies)
+			for (uint16_t i = fs.flood.head; i != LIST_END; i = fs.pkts[i].next)
+				st.drop_no_dest++;
+	}
+	for (unsigned int k = 0; k < fs.ndsts; k++)
+		fs.seen[fs.dsts[k]] = 0;
+
+	/* Give the slots back: copy semantics, everything consumed is free. */
+	q->hwcur = ptnet_idx_add(q->hwcur, consumed, n);
+	ptnet_csb_kern_write(q->ktoa, q->hwcur, q->hwcur ? q->hwcur - 1 : n - 1);
+	if (consumed && ptnet_csb_kern_need_irq(q->atok)) {
+		notify(q->irq_wfd);
+		st.irqs++;
+	}
+	pthread_rwlock_unlock(&sw->lock);
+
+#define X(f) if (st.f) ptnet_stat_add(&p->st.f, st.f);
+	PTD_STATS_FIELDS(X)
+#undef X
+	return consumed;
+}

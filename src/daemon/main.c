@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * main.c - ptnetd: options, signals and the control thread's event loop.
+ * The forwarding itself runs in the workers (worker.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+
+#define EV_LISTEN	1
+#define EV_SIGNAL	2
+#define EV_TIMER	3
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ptnetd [options]\n"
+		"  -s, --socket PATH       control socket (default $PTNET_SOCKET or %s)\n"
+		"  -w, --workers N         forwarding threads (default: one per CPU)\n"
+		"      --poll-min-us US    shortest polling window after traffic (default 20)\n"
+		"      --poll-max-us US    longest polling window (default 1000)\n"
+		"      --mac-age S         MAC table aging time in seconds (default 300)\n"
+		"      --socket-mode MODE  permissions of the socket, octal (default 0660)\n"
+		"  -v, --verbose           more log output\n"
+		"  -q, --quiet             errors only\n"
+		"  -V, --version           print the version\n"
+		"  -h, --help              this help\n"
+		"Runs in the foreground and logs to stderr; SIGINT/SIGTERM stop it cleanly.\n",
+		PTNET_DEFAULT_SOCKET);
+}
+
+static int parse_args(struct ptd_config *cfg, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "poll-min-us", required_argument, NULL, 1 },
+		{ "poll-max-us", required_argument, NULL, 2 },
+		{ "mac-age", required_argument, NULL, 3 },
+		{ "socket-mode", required_argument, NULL, 4 },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *env = getenv(PTNET_SOCKET_ENV);
+	uint32_t v;
+	int c;
+
+	cfg->sock_path = env && *env ? env : PTNET_DEFAULT_SOCKET;
+	cfg->nworkers = ncpu > 0 ? (unsigned int)ncpu : 1;
+	if (cfg->nworkers > 16)
+		cfg->nworkers = 16;
+	cfg->poll_min_us = 20;
+	cfg->poll_max_us = 1000;
+	cfg->mac_age_s = 300;
+	cfg->sock_mode = -1;
+	while ((c = getopt_long(argc, argv, "s:w:vqVh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			cfg->sock_path = optarg;
+			break;
+		case 'w':
+			if (ptc_parse_u32(optarg, 1, PTD_MAX_WORKERS / 2, &v)) {
+				fprintf(stderr, "ptnetd: --workers must be 1..%d\n", PTD_MAX_WORKERS / 2);
+				return -EINVAL;
+			}
+			cfg->nworkers = v;
+			break;
+		case 1:
+		case 2:
+			if (ptc_parse_u32(optarg, 0, 1000000, &v)) {
+				fprintf(stderr, "ptnetd: polling windows are 0..1000000 us\n");
+				return -EINVAL;
+			}
+			if (c == 1)
+				cfg->poll_min_us = v;
+			else
+				cfg->poll_max_us = v;
+			break;
+		case 3:
+			if (ptc_parse_u32(optarg, 4, 900, &v)) {
+				fprintf(stderr, "ptnetd: --mac-age must be 4..900 seconds\n");
+				return -EINVAL;
+			}
+			cfg->mac_age_s = v;
+			break;
+		case 4: {
+			char *end;
+			long m = strtol(optarg, &end, 8);
+
+			if (*end || m < 0 || m > 0777) {
+				fprintf(stderr, "ptnetd: --socket-mode wants an octal mode like 0660\n");
+				return -EINVAL;
+			}
+			cfg->sock_mode = (int)m;
+			break;
+		}
+		case 'v':
+			ptd_log_level = LOG_LVL_DEBUG;
+			break;
+		case 'q':
+			ptd_log_level = LOG_LVL_ERR;
+			break;
+		case 'V':
+			printf("ptnetd %s (abi %u)\n", PTNET_VERSION, PTNET_ABI_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ptnetd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (cfg->poll_min_us > cfg->poll_max_us)
+		cfg->poll_min_us = cfg->poll_max_us;
+	return 0;
+}
+
+static int setup(struct ptd *d)
+{
+	struct itimerspec its = { .it_interval = { 10, 0 }, .it_value = { 10, 0 } };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+	int ret;
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->sig_fd < 0 || d->timer_fd < 0)
+		return -errno;
+	timerfd_settime(d->timer_fd, 0, &its, NULL);
+	ev.data.u64 = EV_SIGNAL;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sig_fd, &ev);
+	ev.data.u64 = EV_TIMER;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timer_fd, &ev);
+	ret = ptd_ctl_listen(d);
+	if (ret)
+		return ret;
+	/* Workers start after the signal mask is set: they inherit it. */
+	return ptd_workers_start(d);
+}
+
+static void on_timer(struct ptd *d)
+{
+	uint64_t n;
+
+	if (read(d->timer_fd, &n, sizeof(n)) < 0)
+		return;
+	for (unsigned int i = 0; i < d->nsw; i++) {
+		pthread_rwlock_rdlock(&d->sw[i]->lock);
+		ptd_mac_sweep(d->sw[i]);
+		pthread_rwlock_unlock(&d->sw[i]->lock);
+	}
+}
+
+static void teardown(struct ptd *d)
+{
+	/* Close every connection (their ports go with them), then the rest. */
+	for (unsigned int i = 0; i < d->nsw; i++) {
+		struct ptd_switch *sw = d->sw[i];
+
+		while (sw->nports) {
+			struct ptd_port *p = sw->ports[sw->active[0]];
+
+			if (p->conn)
+				ptd_ctl_close(d, p->conn);
+			else
+				ptd_port_destroy(d, p);
+		}
+	}
+	ptd_ctl_reap(d);
+	if (d->workers)
+		ptd_workers_stop(d);
+	for (unsigned int i = 0; i < d->nsw; i++)
+		ptd_switch_free(d->sw[i]);
+	d->nsw = 0;
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->cfg.sock_path);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct ptd d = { .listen_fd = -1, .epfd = -1 };
+	int ret;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (parse_args(&d.cfg, argc, argv))
+		return 2;
+	ret = setup(&d);
+	if (ret) {
+		if (ret != -EADDRINUSE)
+			LOG_ERR("cannot start: %s", strerror(-ret));
+		teardown(&d);
+		return 1;
+	}
+	LOG_INFO("ptnetd %s listening on %s (%u workers)", PTNET_VERSION, d.cfg.sock_path,
+		 d.nworkers);
+	while (!d.stopping) {
+		struct epoll_event ev[64];
+		int n = epoll_wait(d.epfd, ev, 64, -1);
+
+		if (n < 0 && errno != EINTR) {
+			LOG_ERR("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (ev[i].data.u64) {
+			case EV_LISTEN:
+				ptd_ctl_accept(&d);
+				break;
+			case EV_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(d.sig_fd, &si, sizeof(si)) == sizeof(si)) {
+					LOG_INFO("signal %u: shutting down", si.ssi_signo);
+					d.stopping = true;
+				}
+				break;
+			}
+			case EV_TIMER:
+				on_timer(&d);
+				break;
+			default:
+				ptd_ctl_event(&d, ev[i].data.ptr, ev[i].events);
+			}
+		}
+		ptd_ctl_reap(&d);
+	}
+	teardown(&d);
+	LOG_INFO("stopped");
+	return 0;
+}

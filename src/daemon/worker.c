@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * worker.c - forwarding workers (the ptnetmap kernel threads' role).
+ *
+ * Each worker owns a set of client TX rings and sleeps in epoll_wait on
+ * their kick pipes.  A kick makes a ring active: kicks are disabled in its
+ * CSB and the worker polls all its active rings until none has had work for
+ * the polling window; then it re-enables kicks with the double check and
+ * sleeps again.  The window adapts between poll_min_us and poll_max_us: it
+ * grows when a kick arrives soon after the worker went to sleep (a longer
+ * poll would have saved the wakeup) and shrinks when traffic is sparse.
+ * While polling the worker yields the CPU on every idle round, so on a
+ * small machine the clients it serves still run.  Idle means asleep.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <ptnet/ring.h>
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void activate(struct ptd_worker *w, struct ptd_txq *q)
+{
+	if (q->active)
+		return;
+	ptnet_csb_kern_disable(q->ktoa);
+	q->active = true;
+	q->active_pos = w->nact;
+	w->act[w->nact++] = q;
+}
+
+static void deactivate(struct ptd_worker *w, struct ptd_txq *q)
+{
+	unsigned int pos = q->active_pos;
+
+	if (!q->active)
+		return;
+	q->active = false;
+	w->act[pos] = w->act[--w->nact];
+	w->act[pos]->active_pos = pos;
+}
+
+static void drain(int fd)
+{
+	char buf[256];
+
+	while (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+		;
+}
+
+/* Run queued commands; returns true on STOP. */
+static bool run_cmds(struct ptd_worker *w)
+{
+	struct ptd_wcmd *c, *next;
+	bool stop = false;
+
+	pthread_mutex_lock(&w->cmd_lock);
+	c = w->cmds;
+	w->cmds = NULL;
+	for (; c; c = next) {
+		struct ptd_txq *q = c->txq;
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = q };
+
+		next = c->next;
+		switch (c->op) {
+		case PTD_WCMD_ADD:
+			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, q->kick_rfd, &ev) < 0)
+				LOG_ERR("worker %u: epoll add: %s", w->id, strerror(errno));
+			activate(w, q);
+			break;
+		case PTD_WCMD_DEL:
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, q->kick_rfd, NULL);
+			deactivate(w, q);
+			break;
+		case PTD_WCMD_STOP:
+			stop = true;
+			break;
+		}
+		c->done = true;
+	}
+	pthread_cond_broadcast(&w->cmd_cond);
+	pthread_mutex_unlock(&w->cmd_lock);
+	return stop;
+}
+
+static void *worker_main(void *arg)
+{
+	struct ptd_worker *w = arg;
+	struct epoll_event ev[64];
+	uint64_t last_work = now_ns(), slept_at = 0;
+	bool stop = false;
+
+	while (!stop) {
+		bool cmd = false, woke = false;
+		unsigned int work = 0;
+		uint64_t t;
+		int n;
+
+		n = epoll_wait(w->epfd, ev, 64, w->nact ? 0 : -1);
+		for (int i = 0; i < n; i++) {
+			struct ptd_txq *q = ev[i].data.ptr;
+
+			if (!q) {
+				drain(w->cmd_efd);
+				cmd = true;
+				continue;
+			}
+			drain(q->kick_rfd);
+			ptnet_stat_add(&q->port->st.kicks, 1);
+			if (!q->active) {
+				activate(w, q);
+				woke = true;
+			}
+		}
+		if (cmd)
+			stop = run_cmds(w);
+		for (unsigned int i = 0; i < w->nact; i++)
+			work += ptd_txq_forward(w->act[i]);
+		t = now_ns();
+		if (woke && slept_at) {
+			/* A kick after sleeping: would a longer poll have caught it? */
+			uint64_t gap_us = (t - slept_at) / 1000;
+
+			if (gap_us < w->poll_max_us) {
+				uint32_t want = (uint32_t)gap_us * 2;
+
+				w->poll_us = want > w->poll_us * 2 ? want : w->poll_us * 2;
+				if (w->poll_us > w->poll_max_us)
+					w->poll_us = w->poll_max_us;
+			} else if (w->poll_us / 2 >= w->poll_min_us) {
+				w->poll_us /= 2;
+			}
+			slept_at = 0;
+		}
+		if (work || woke) {
+			last_work = t;
+			continue;
+		}
+		if (!w->nact)
+			continue;
+		if (t - last_work < (uint64_t)w->poll_us * 1000) {
+			sched_yield();
+			continue;
+		}
+		/* Window over: ask for kicks again, then re-check (N1 in ring.h). */
+		for (unsigned int i = w->nact; i-- > 0;) {
+			struct ptd_txq *q = w->act[i];
+
+			if (ptnet_csb_kern_enable(q->ktoa, q->atok) != q->seen_head)
+				ptnet_csb_kern_disable(q->ktoa);
+			else
+				deactivate(w, q);
+		}
+		if (w->nact)
+			last_work = t;
+		else
+			slept_at = t;
+	}
+	return NULL;
+}
+
+static void post(struct ptd_worker *w, int op, struct ptd_txq *q)
+{
+	struct ptd_wcmd c = { .op = op, .txq = q };
+	uint64_t one = 1;
+	ssize_t r;
+
+	pthread_mutex_lock(&w->cmd_lock);
+	c.next = w->cmds;
+	w->cmds = &c;
+	r = write(w->cmd_efd, &one, sizeof(one));
+	(void)r;
+	while (!c.done)
+		pthread_cond_wait(&w->cmd_cond, &w->cmd_lock);
+	pthread_mutex_unlock(&w->cmd_lock);
+}
+
+void ptd_worker_add(struct ptd *d, struct ptd_txq *q)
+{
+	struct ptd_worker *best = &d->workers[0];
+
+	for (unsigned int i = 1; i < d->nworkers; i++)
+		if (d->workers[i].ntxq < best->ntxq)
+			best = &d->workers[i];
+	best->ntxq++;
+	q->worker = best;
+	post(best, PTD_WCMD_ADD, q);
+}
+
+void ptd_worker_del(struct ptd_txq *q)
+{
+	if (!q->worker)
+		return;
+	post(q->worker, PTD_WCMD_DEL, q);
+	q->worker->ntxq--;
+	q->worker = NULL;
+}
+
+int ptd_workers_start(struct ptd *d)
+{
+	d->nworkers = d->cfg.nworkers;
+	d->workers = calloc(d->nworkers, sizeof(*d->workers));
+	if (!d->workers)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < d->nworkers; i++) {
+		struct ptd_worker *w = &d->workers[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+		int ret;
+
+		w->id = i;
+		w->poll_min_us = d->cfg.poll_min_us;
+		w->poll_max_us = d->cfg.poll_max_us;
+		w->poll_us = w->poll_min_us;
+		pthread_mutex_init(&w->cmd_lock, NULL);
+		pthread_cond_init(&w->cmd_cond, NULL);
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		w->cmd_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (w->epfd < 0 || w->cmd_efd < 0 ||
+		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmd_efd, &ev) < 0)
+			return -errno;
+		ret = pthread_create(&w->thread, NULL, worker_main, w);
+		if (ret)
+			return -ret;
+	}
+	return 0;
+}
+
+void ptd_workers_stop(struct ptd *d)
+{
+	for (unsigned int i = 0; i < d->nworkers; i++) {
+		struct ptd_worker *w = &d->workers[i];
+
+		post(w, PTD_WCMD_STOP, NULL);
+		pthread_join(w->thread, NULL);
+		close(w->epfd);
+		close(w->cmd_efd);
+		pthread_mutex_destroy(&w->cmd_lock);
+		pthread_cond_destroy(&w->cmd_cond);
+	}
+	free(d->workers);
+	d->workers = NULL;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* internal.h - libptnet private state. */
+#ifndef PTNET_LIB_INTERNAL_H
+#define PTNET_LIB_INTERNAL_H
+
+#include <stdint.h>
+#include <ptnet/ptnet.h>
+
+struct ptnet_lring {
+	struct netmap_ring *ring;
+	struct nm_csb_atok *atok;
+	struct nm_csb_ktoa *ktoa;
+	int kick_fd;
+	int irq_fd;
+	uint32_t nslots;
+	uint32_t pub_head;	/* last head published in the CSB */
+};
+
+struct ptnet_port {
+	int ctl_fd;
+	int epfd;
+	uint8_t *mem;
+	size_t size;
+	const uint32_t *status;
+	struct netmap_if *nifp;
+	struct ptnet_port_info info;
+	unsigned int ntx, nrx;
+	uint32_t spin_us;
+	unsigned int armed;	/* PTNET_WAIT_* currently armed */
+	int dead;
+	struct ptnet_lring r[2 * PTNET_MAX_RINGS];	/* TX rings, then RX rings */
+};
+
+/* errmsg.c */
+int ptl_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ptl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ctl.c: receive one message with up to MAXFDS fds; returns its length or -errno. */
+int ptl_ctl_recv(int fd, char *buf, size_t len, int *fds, unsigned int maxfds,
+		 unsigned int *nfds, int timeout_ms);
+
+#endif

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * port.c - open a port: attach over the control socket, map the region,
+ * check it, and precompute ring pointers from the offsets it publishes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "common/common.h"
+#include "lib/internal.h"
+
+static uint32_t reg(const struct ptnet_port *p, unsigned int off)
+{
+	return *(const uint32_t *)(p->mem + PTNET_REGS_BASE + off);
+}
+
+/* ptnetd is trusted, but a corrupt region must not crash the client. */
+static int check_region(struct ptnet_port *p)
+{
+	uint64_t size = *(uint32_t *)(p->mem + PTNET_HDR_SIZE_LO) |
+			(uint64_t)*(uint32_t *)(p->mem + PTNET_HDR_SIZE_HI) << 32;
+	uint32_t atok = reg(p, PTNET_IO_X_CSB_ATOK_OFS), ktoa = reg(p, PTNET_IO_X_CSB_KTOA_OFS);
+	uint32_t nifp = reg(p, PTNET_IO_NIFP_OFS), bufofs = reg(p, PTNET_IO_X_BUF_OFS);
+	struct ptnet_port_info *in = &p->info;
+
+	if (*(uint32_t *)(p->mem + PTNET_HDR_MAGIC) != PTNET_MAGIC)
+		return ptl_err(-EPROTO, "port region has a bad magic number");
+	if (*(uint32_t *)(p->mem + PTNET_HDR_ABI) != PTNET_ABI_VERSION)
+		return ptl_err(-EPROTO, "port region ABI %u, library ABI %u",
+			       *(uint32_t *)(p->mem + PTNET_HDR_ABI), PTNET_ABI_VERSION);
+	in->tx_rings = (uint16_t)reg(p, PTNET_IO_NUM_TX_RINGS);
+	in->rx_rings = (uint16_t)reg(p, PTNET_IO_NUM_RX_RINGS);
+	in->tx_slots = reg(p, PTNET_IO_NUM_TX_SLOTS);
+	in->rx_slots = reg(p, PTNET_IO_NUM_RX_SLOTS);
+	in->buf_size = reg(p, PTNET_IO_X_BUF_SIZE);
+	in->buf_num = reg(p, PTNET_IO_X_BUF_NUM);
+	in->vnet_hdr_len = reg(p, PTNET_IO_VNET_HDR_LEN);
+	in->mtu = reg(p, PTNET_IO_X_MTU);
+	in->region_size = size;
+	if (size != p->size || !in->tx_rings || !in->rx_rings || in->tx_rings > PTNET_MAX_RINGS ||
+	    in->rx_rings > PTNET_MAX_RINGS || atok + 64ull * (in->tx_rings + in->rx_rings) > size ||
+	    ktoa + 64ull * (in->tx_rings + in->rx_rings) > size || nifp >= size ||
+	    bufofs + (uint64_t)in->buf_num * in->buf_size > size)
+		return ptl_err(-EPROTO, "port region layout is inconsistent");
+	p->ntx = in->tx_rings;
+	p->nrx = in->rx_rings;
+	p->nifp = (struct netmap_if *)(p->mem + nifp);
+	for (unsigned int i = 0; i < p->ntx + p->nrx; i++) {
+		int64_t ofs = p->nifp->ring_ofs[i];
+		struct ptnet_lring *l = &p->r[i];
+
+		if (ofs <= 0 || (uint64_t)ofs + nifp + sizeof(struct netmap_ring) > size)
+			return ptl_err(-EPROTO, "port region ring %u is out of bounds", i);
+		l->ring = (struct netmap_ring *)((uint8_t *)p->nifp + ofs);
+		l->atok = (struct nm_csb_atok *)(p->mem + atok) + i;
+		l->ktoa = (struct nm_csb_ktoa *)(p->mem + ktoa) + i;
+		l->nslots = l->ring->num_slots;
+		l->pub_head = l->ring->head;
+	}
+	{
+		uint32_t lo = reg(p, PTNET_IO_MAC_LO), hi = reg(p, PTNET_IO_MAC_HI);
+
+		in->mac[0] = (uint8_t)(hi >> 8);
+		in->mac[1] = (uint8_t)hi;
+		in->mac[2] = (uint8_t)(lo >> 24);
+		in->mac[3] = (uint8_t)(lo >> 16);
+		in->mac[4] = (uint8_t)(lo >> 8);
+		in->mac[5] = (uint8_t)lo;
+	}
+	snprintf(in->name, sizeof(in->name), "%.63s", (const char *)p->mem + PTNET_HDR_NAME);
+	p->status = (const uint32_t *)(p->mem + PTNET_REGS_BASE + PTNET_IO_X_STATUS);
+	return 0;
+}
+
+static int build_request(char *req, size_t len, const char *name,
+			 const struct ptnet_port_opts *o)
+{
+	int n = snprintf(req, len, "attach %s tx-rings=%u rx-rings=%u tx-slots=%u rx-slots=%u "
+			 "buf-size=%u vnet-hdr=%u", name, o->tx_rings, o->rx_rings, o->tx_slots,
+			 o->rx_slots, o->buf_size, o->vnet_hdr_len);
+
+	if (o->mac_set) {
+		char mac[18];
+
+		ptc_format_mac(o->mac, mac);
+		n += snprintf(req + n, len - (size_t)n, " mac=%s", mac);
+	}
+	return n;
+}
+
+void ptnet_port_close(struct ptnet_port *p)
+{
+	if (!p)
+		return;
+	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++) {
+		if (p->r[i].kick_fd >= 0)
+			close(p->r[i].kick_fd);
+		if (p->r[i].irq_fd >= 0)
+			close(p->r[i].irq_fd);
+	}
+	if (p->mem)
+		munmap(p->mem, p->size);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	if (p->ctl_fd >= 0)
+		close(p->ctl_fd);
+	free(p);
+}
+
+int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
+		    struct ptnet_port **portp)
+{
+	struct ptnet_port_opts o = { 0 };
+	struct ptc_portname pn;
+	struct ptnet_port *p;
+	char err[256], req[PTC_MAX_MSG], buf[PTC_MAX_MSG + 1];
+	int fds[1 + 4 * PTNET_MAX_RINGS];
+	unsigned int given = 0, nfds = 0, nrings;
+	unsigned long long size = 0;
+	int ret, memfd = -1;
+
+	*portp = NULL;
+	if (opts)
+		o = *opts;
+	ret = ptc_parse_portname(name, &pn, &o, &given, err, sizeof(err));
+	if (ret)
+		return ptl_err(ret, "%s", err);
+	ret = ptc_opts_finish(&o, err, sizeof(err));
+	if (ret)
+		return ptl_err(ret, "%s", err);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return ptl_err(-ENOMEM, "out of memory");
+	p->epfd = -1;
+	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++)
+		p->r[i].kick_fd = p->r[i].irq_fd = -1;
+	p->spin_us = o.spin_us ? o.spin_us : 50;
+	p->ctl_fd = ptnet_ctl_open();
+	if (p->ctl_fd < 0) {
+		ret = p->ctl_fd;
+		p->ctl_fd = -1;
+		goto fail;
+	}
+	build_request(req, sizeof(req), pn.full, &o);
+	if (send(p->ctl_fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+		ret = ptl_err(-errno, "cannot talk to ptnetd: %s", strerror(errno));
+		goto fail;
+	}
+	ret = ptl_ctl_recv(p->ctl_fd, buf, sizeof(buf), fds, sizeof(fds) / sizeof(fds[0]), &nfds,
+			   10000);
+	if (ret < 0)
+		goto fail;
+	if (strncmp(buf, "ok ", 3) || sscanf(buf, "ok size=%llu rings=%u", &size, &nrings) != 2) {
+		for (unsigned int i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (!strncmp(buf, "err ", 4)) {
+			char ename[32];
+			int off = 0;
+
+			sscanf(buf + 4, "%31s %n", ename, &off);
+			ret = ptl_err(-ptc_errno_from_name(ename), "%s", buf + 4 + off);
+		} else {
+			ret = ptl_err(-EPROTO, "unexpected reply from ptnetd: %.100s", buf);
+		}
+		goto fail;
+	}
+	if (nrings < 2 || nrings > 2 * PTNET_MAX_RINGS || nfds != 1 + 2 * nrings) {
+		for (unsigned int i = 0; i < nfds; i++)
+			close(fds[i]);
+		ret = ptl_err(-EPROTO, "ptnetd sent %u descriptors for %u rings", nfds, nrings);
+		goto fail;
+	}
+	memfd = fds[0];
+	for (unsigned int i = 0; i < nrings; i++) {
+		p->r[i].kick_fd = fds[1 + i];
+		p->r[i].irq_fd = fds[1 + nrings + i];
+	}
+	p->size = (size_t)size;
+	p->mem = mmap(NULL, p->size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	close(memfd);
+	if (p->mem == MAP_FAILED) {
+		p->mem = NULL;
+		ret = ptl_err(-errno, "cannot map the port region (%llu bytes): %s", size,
+			      strerror(errno));
+		goto fail;
+	}
+	ret = check_region(p);
+	if (ret)
+		goto fail;
+	if (p->ntx + p->nrx != nrings) {
+		ret = ptl_err(-EPROTO, "ring count mismatch");
+		goto fail;
+	}
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0) {
+		ret = ptl_err(-errno, "epoll_create: %s", strerror(errno));
+		goto fail;
+	}
+	for (unsigned int i = 0; i < nrings; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->r[i].irq_fd, &ev) < 0) {
+			ret = ptl_err(-errno, "epoll_ctl: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = 0xffff };
+
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->ctl_fd, &ev) < 0) {
+			ret = ptl_err(-errno, "epoll_ctl: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	*portp = p;
+	return 0;
+fail:
+	ptnet_port_close(p);
+	return ret;
+}
+
+const struct ptnet_port_info *ptnet_port_info(const struct ptnet_port *p)
+{
+	return &p->info;
+}
+
+struct netmap_if *ptnet_port_nifp(const struct ptnet_port *p)
+{
+	return p->nifp;
+}
+
+struct netmap_ring *ptnet_port_txring(const struct ptnet_port *p, unsigned int i)
+{
+	return i < p->ntx ? p->r[i].ring : NULL;
+}
+
+struct netmap_ring *ptnet_port_rxring(const struct ptnet_port *p, unsigned int i)
+{
+	return i < p->nrx ? p->r[p->ntx + i].ring : NULL;
+}
+
+int ptnet_port_fd(const struct ptnet_port *p)
+{
+	return p->epfd;
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * sync.c - txsync/rxsync over the CSB and waiting with notification
+ * suppression (netmap-facts §3.3-3.4; barriers live in ring.h).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "lib/internal.h"
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static inline int port_dead(struct ptnet_port *p)
+{
+	if (!p->dead && (ptnet_load_acquire(p->status) & PTNET_STATUS_DEAD))
+		p->dead = 1;
+	return p->dead;
+}
+
+/* Refresh ring->tail from ktoa (A2); ptnetd's value is checked, not trusted blindly. */
+static inline void refresh_tail(struct ptnet_lring *l)
+{
+	uint32_t hwtail, hwcur;
+
+	ptnet_csb_appl_read(l->ktoa, &hwtail, &hwcur);
+	if (hwtail < l->nslots)
+		l->ring->tail = hwtail;
+}
+
+static inline int sync_one(struct ptnet_lring *l, int tx)
+{
+	struct netmap_ring *r = l->ring;
+	uint32_t head = r->head, cur = r->cur;
+
+	if (head >= l->nslots || cur >= l->nslots)
+		return -EINVAL;
+	if (head != l->pub_head) {
+		ptnet_csb_appl_write(l->atok, head, cur);	/* A1 */
+		l->pub_head = head;
+		/* Only TX rings are drained by ptnetd; RX space is read on demand. */
+		if (tx && ptnet_csb_appl_need_kick(l->ktoa)) {
+			static const char one = 1;
+			ssize_t w = write(l->kick_fd, &one, 1);	/* EAGAIN: kick pending */
+
+			(void)w;
+		}
+	}
+	refresh_tail(l);
+	return 0;
+}
+
+int ptnet_txsync(struct ptnet_port *p, unsigned int ring)
+{
+	if (port_dead(p))
+		return ptl_err(-EPIPE, "port %s was detached", p->info.name);
+	if (ring == PTNET_ALL_RINGS) {
+		for (unsigned int i = 0; i < p->ntx; i++)
+			if (sync_one(&p->r[i], 1))
+				return ptl_err(-EINVAL, "TX ring %u: head or cur out of range", i);
+		return 0;
+	}
+	if (ring >= p->ntx)
+		return ptl_err(-EINVAL, "no TX ring %u (port has %u)", ring, p->ntx);
+	if (sync_one(&p->r[ring], 1))
+		return ptl_err(-EINVAL, "TX ring %u: head or cur out of range", ring);
+	return 0;
+}
+
+int ptnet_rxsync(struct ptnet_port *p, unsigned int ring)
+{
+	if (port_dead(p))
+		return ptl_err(-EPIPE, "port %s was detached", p->info.name);
+	if (ring == PTNET_ALL_RINGS) {
+		for (unsigned int i = 0; i < p->nrx; i++)
+			if (sync_one(&p->r[p->ntx + i], 0))
+				return ptl_err(-EINVAL, "RX ring %u: head or cur out of range", i);
+		return 0;
+	}
+	if (ring >= p->nrx)
+		return ptl_err(-EINVAL, "no RX ring %u (port has %u)", ring, p->nrx);
+	if (sync_one(&p->r[p->ntx + ring], 0))
+		return ptl_err(-EINVAL, "RX ring %u: head or cur out of range", ring);
+	return 0;
+}
+
+/* Rings of the kinds in WHAT: [*first, *last). */
+static void ring_range(const struct ptnet_port *p, unsigned int what, unsigned int *first,
+		       unsigned int *last)
+{
+	*first = what & PTNET_WAIT_TX ? 0 : p->ntx;
+	*last = what & PTNET_WAIT_RX ? p->ntx + p->nrx : p->ntx;
+}
+
+/* Sync the rings of WHAT; is any of them ready (tail past cur)? */
+static int ready(struct ptnet_port *p, unsigned int what)
+{
+	unsigned int first, last;
+	int any = 0;
+
+	ring_range(p, what, &first, &last);
+	for (unsigned int i = first; i < last; i++) {
+		struct ptnet_lring *l = &p->r[i];
+
+		if (sync_one(l, i < p->ntx))
+			return -EINVAL;
+		if (l->ring->tail != l->ring->cur)
+			any = 1;
+	}
+	return any;
+}
+
+int ptnet_port_arm(struct ptnet_port *p, unsigned int what)
+{
+	unsigned int first, last;
+	int r = ready(p, what);
+
+	if (r)
+		return r < 0 ? ptl_err(r, "ring head or cur out of range") : 1;
+	ring_range(p, what, &first, &last);
+	p->armed = what;
+	for (unsigned int i = first; i < last; i++) {
+		struct ptnet_lring *l = &p->r[i];
+		/* N1 (application side): enable, full barrier, re-check. */
+		uint32_t hwtail = ptnet_csb_appl_enable(l->atok, l->ktoa);
+
+		if (hwtail != l->ring->cur) {
+			ptnet_port_disarm(p);
+			refresh_tail(l);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void ptnet_port_disarm(struct ptnet_port *p)
+{
+	unsigned int first, last;
+
+	if (!p->armed)
+		return;
+	ring_range(p, p->armed, &first, &last);
+	for (unsigned int i = first; i < last; i++)
+		ptnet_csb_appl_disable(p->r[i].atok);
+	p->armed = 0;
+}
+
+/* Empty the irq pipes that fired; notice a closed control connection. */
+static int consume_events(struct ptnet_port *p, int timeout_ms)
+{
+	struct epoll_event ev[2 * PTNET_MAX_RINGS + 1];
+	char buf[64];
+	int n;
+
+	n = epoll_wait(p->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? -EINTR : -errno;
+	for (int i = 0; i < n; i++) {
+		uint32_t k = ev[i].data.u32;
+
+		if (k == 0xffff) {
+			ssize_t r = recv(p->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+				p->dead = 1;
+			continue;
+		}
+		if (k < 2 * PTNET_MAX_RINGS) {
+			while (read(p->r[k].irq_fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+				;
+		}
+	}
+	return n;
+}
+
+int ptnet_port_wait(struct ptnet_port *p, unsigned int what, int timeout_ms)
+{
+	uint64_t start = now_us(), deadline = timeout_ms < 0 ? UINT64_MAX :
+					       start + (uint64_t)timeout_ms * 1000;
+	int r;
+
+	what &= PTNET_WAIT_TX | PTNET_WAIT_RX;
+	if (!what)
+		return ptl_err(-EINVAL, "nothing to wait for");
+	for (;;) {
+		uint64_t t;
+		int ms;
+
+		if (port_dead(p))
+			return ptl_err(-EPIPE, "port %s was detached", p->info.name);
+		r = ready(p, what);
+		if (r)
+			return r < 0 ? ptl_err(r, "ring head or cur out of range") : 1;
+		t = now_us();
+		if (t >= deadline)
+			return 0;
+		if (t - start < p->spin_us) {
+			/* Short poll: far cheaper than a cross-CPU wakeup. */
+			sched_yield();
+			continue;
+		}
+		r = ptnet_port_arm(p, what);
+		if (r)
+			return r;
+		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - t + 999) / 1000);
+		r = consume_events(p, ms);
+		ptnet_port_disarm(p);
+		if (r == -EINTR)
+			return ptl_err(-EINTR, "interrupted");
+		if (r < 0)
+			return ptl_err(r, "epoll_wait: %s", strerror(-r));
+	}
+}
