@@ -76,7 +76,10 @@ PTNETCTL=$ROOT/build/bin/ptnetctl
 KUDP=$ROOT/build/bench/kudp
 REPORT=$BENCH_DIR/report.py
 
-log() { printf '%s\n' "$*" >&2; }
+# Progress and errors go to the original stderr (fd 9), even from a trap
+# that fires while a tool's output is redirected.
+exec 9>&2
+log() { printf '%s\n' "$*" >&9; }
 
 # ---------------------------------------------------------------- build
 need_build=0
@@ -146,6 +149,20 @@ bg_start() {
 	"$@" &
 	BG_PID=$!
 	BG_PIDS="$BG_PIDS $BG_PID"
+}
+
+# fg_run CMD...: run CMD in the background and wait for it, so that a signal
+# to this script is handled (and everything killed) at once, not after CMD.
+# CMD must bound its own run time (timeout).  Returns CMD's status.
+fg_run() {
+	local pid rc
+	"$@" &
+	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
+	wait "$pid"
+	rc=$?
+	BG_PIDS=$(printf '%s\n' $BG_PIDS | grep -vx "$pid" | tr '\n' ' ')
+	return $rc
 }
 
 # bg_wait PID SECONDS: wait for a background job at most SECONDS, then kill it.
@@ -287,7 +304,7 @@ rate() {
 			"$PKTGEN" -i vale0:rx -f rx -d $((DUR + 1)) --json >"$rxf" 2>"$tag-rx.err"
 		rxp=$BG_PID
 		ptnet_wait_port vale0:rx
-		$PIN_CLIENT timeout -k 2 $((DUR + 15)) \
+		fg_run $PIN_CLIENT timeout -k 2 $((DUR + 15)) \
 			"$PKTGEN" -i vale0:tx -f tx -l "$frame" -d "$DUR" --json >"$txf" 2>"$tag-tx.err"
 		rc_tx=$?
 	else
@@ -300,7 +317,7 @@ rate() {
 			"$KUDP" rx --bind "$ip:$PORT_RATE" -d $((DUR + 1)) --json >"$rxf" 2>"$tag-rx.err"
 		rxp=$BG_PID
 		udp_wait_bound "$ns_rx" $PORT_RATE
-		ip netns exec "$ns_tx" $PIN_CLIENT timeout -k 2 $((DUR + 15)) \
+		fg_run ip netns exec "$ns_tx" $PIN_CLIENT timeout -k 2 $((DUR + 15)) \
 			"$KUDP" tx --to "$ip:$PORT_RATE" -l "$payload" -d "$DUR" --json \
 			>"$txf" 2>"$tag-tx.err"
 		rc_tx=$?
@@ -330,7 +347,7 @@ rtt() {
 			"$PKTGEN" -i vale0:po -f pong $busy --json >"$pof" 2>"$tag-pong.err"
 		pop=$BG_PID
 		ptnet_wait_port vale0:po
-		$PIN_CLIENT timeout -k 2 $tmo \
+		fg_run $PIN_CLIENT timeout -k 2 $tmo \
 			"$PKTGEN" -i vale0:pi -f ping -n "$PING_N" $busy --json >"$pif" 2>"$tag-ping.err"
 		rc_ping=$?
 	else
@@ -339,7 +356,7 @@ rtt() {
 			>"$pof" 2>"$tag-pong.err"
 		pop=$BG_PID
 		udp_wait_bound "$PTB_VETH_B" $PORT_RTT
-		ip netns exec "$PTB_VETH_A" $PIN_CLIENT timeout -k 2 $tmo \
+		fg_run ip netns exec "$PTB_VETH_A" $PIN_CLIENT timeout -k 2 $tmo \
 			"$KUDP" ping --to "$PTB_VETH_IP_B:$PORT_RTT" -n "$PING_N" -d $((tmo - 5)) \
 			$busy --json >"$pif" 2>"$tag-ping.err"
 		rc_ping=$?
