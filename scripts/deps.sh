@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# deps.sh - install what ptnet needs to build, test and benchmark (Debian 12).
+# Only packages that are missing are installed; run as root (or with sudo).
+set -euo pipefail
+
+PKGS=(gcc make libc6-dev python3 iproute2 procps psmisc)
+[ "${PTNET_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PTNET_DEPS_EXTRA" && PKGS+=("${extra[@]}")
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
