@@ -405,19 +405,22 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 	uint32_t head, cur, consumed, n = q->nslots;
 	unsigned int np;
 
+	/*
+	 * The region stays mapped while this worker owns Q, so the cheap check
+	 * needs no lock; polling an idle ring costs two loads.
+	 */
+	ptnet_csb_kern_read(q->atok, &head, &cur);	/* K2 */
+	if (head >= n) {
+		if (head != q->seen_head)	/* count each bad value once */
+			ptnet_stat_add(&p->st.bad_tx_head, 1);
+		q->seen_head = head;
+		return 0;
+	}
+	q->seen_head = head;
+	if (head == q->hwcur)
+		return 0;
 	pthread_rwlock_rdlock(&sw->lock);
 	if (p->dead) {
-		pthread_rwlock_unlock(&sw->lock);
-		return 0;
-	}
-	ptnet_csb_kern_read(q->atok, &head, &cur);
-	q->seen_head = head;
-	if (head >= n) {
-		ptnet_stat_add(&p->st.bad_tx_head, 1);
-		pthread_rwlock_unlock(&sw->lock);
-		return 0;
-	}
-	if (head == q->hwcur) {
 		pthread_rwlock_unlock(&sw->lock);
 		return 0;
 	}

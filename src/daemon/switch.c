@@ -27,7 +27,15 @@ struct ptd_switch *ptd_switch_get(struct ptd *d, const char *name, bool create, 
 		return NULL;
 	}
 	strncpy(sw->name, name, sizeof(sw->name) - 1);
-	pthread_rwlock_init(&sw->lock, NULL);
+	{
+		/* Workers take the lock shared all the time: let the control thread in. */
+		pthread_rwlockattr_t a;
+
+		pthread_rwlockattr_init(&a);
+		pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&sw->lock, &a);
+		pthread_rwlockattr_destroy(&a);
+	}
 	sw->ops = &ptd_learning_ops;
 	sw->age_s = d->cfg.mac_age_s;
 	d->sw[d->nsw++] = sw;
