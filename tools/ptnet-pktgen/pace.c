@@ -55,6 +55,19 @@ void pg_fail(struct pg_thread *t, const char *what, int err)
 	pg_request_stop();
 }
 
+/*
+ * One idle round of --busy.  Never sleeps, but lets a thread that shares
+ * this CPU (ptnetd's worker, the peer) run now and then: the syncs are not
+ * system calls, so nothing else would give up the CPU before the tick.
+ */
+void pg_spin(uint32_t *spins)
+{
+	if (++*spins % 64)
+		ptnet_cpu_relax();
+	else
+		sched_yield();
+}
+
 static int sync_own(struct pg_thread *t, unsigned int what)
 {
 	if (what == PTNET_WAIT_TX)
@@ -102,7 +115,7 @@ int pg_wait(struct pg_thread *t, unsigned int what, int timeout_ms)
 	int ret;
 
 	if (r->conf.busy) {
-		ptnet_cpu_relax();
+		pg_spin(&t->spins);
 		ret = sync_own(t, what);
 	} else if (r->nthreads == 1) {
 		ret = ptnet_port_wait(r->port, what, timeout_ms);
@@ -141,9 +154,10 @@ uint64_t pg_rand(uint64_t *state)
 
 /*
  * Rate limiting by credit: at time t the worker may have used
- * (t - t0) * rate / 1e9 units.  A stall (full ring) must not turn into an
- * unbounded burst afterwards, so the window restarts when the credit
- * exceeds BURST.
+ * (t - t0) * rate / 1e9 units, at most one batch at a time.  Oversleeping
+ * and short preemptions are made up for; a long stall (full ring, 10 ms or
+ * more) must not turn into a long burst afterwards, so the window restarts
+ * when the owed credit exceeds BURST.
  */
 void pg_pace_init(struct pg_pace *p, uint64_t rate, uint32_t batch)
 {
@@ -151,11 +165,9 @@ void pg_pace_init(struct pg_pace *p, uint64_t rate, uint32_t batch)
 	p->rate = rate;
 	if (!rate)
 		return;
-	p->burst = rate / 1000;		/* about 1 ms worth */
-	if (p->burst > batch)
+	p->burst = rate / 100;		/* about 10 ms worth */
+	if (p->burst < batch)
 		p->burst = batch;
-	if (!p->burst)
-		p->burst = 1;
 	p->t0 = pg_now_ns();
 }
 
@@ -190,7 +202,7 @@ uint32_t pg_pace_budget(struct pg_pace *p, uint32_t want, int busy)
 		if (pg_stopping())
 			return 0;
 		if (busy) {
-			ptnet_cpu_relax();
+			pg_spin(&p->spins);
 			continue;
 		}
 		pg_sleep_until(p->t0 + (uint64_t)((unsigned __int128)(p->done + 1) *

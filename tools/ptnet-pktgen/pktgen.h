@@ -88,6 +88,7 @@ struct pg_thread {
 	uint64_t rate;			/* this thread's share of -R, 0 = unlimited */
 	uint64_t rng;			/* xorshift state */
 	uint64_t idle_since;		/* pg_wait backoff, 0 = active */
+	uint32_t spins;			/* --busy: idle spins */
 	struct pg_rtt *rtt;		/* ping */
 } __attribute__((aligned(64)));
 
@@ -121,6 +122,7 @@ void pg_request_stop(void);
 void pg_fail(struct pg_thread *t, const char *what, int err);
 int pg_wait(struct pg_thread *t, unsigned int what, int timeout_ms);
 void pg_backoff(struct pg_thread *t, int timeout_ms);
+void pg_spin(uint32_t *spins);
 uint64_t pg_rand(uint64_t *state);
 uint64_t pg_mix64(uint64_t x);
 
@@ -129,6 +131,7 @@ struct pg_pace {
 	uint64_t t0;		/* start of the current credit window */
 	uint64_t done;		/* units used since t0 */
 	uint64_t burst;		/* most credit kept across a stall */
+	uint32_t spins;
 };
 void pg_pace_init(struct pg_pace *p, uint64_t rate, uint32_t batch);
 uint32_t pg_pace_budget(struct pg_pace *p, uint32_t want, int busy);

@@ -114,7 +114,7 @@ static void drain(struct tx_ctx *c)
 		if (!nm_tx_pending(c->ring) || pg_now_ns() > deadline)
 			return;
 		if (r->conf.busy)
-			ptnet_cpu_relax();
+			pg_spin(&c->t->spins);
 		else
 			pg_sleep_ns(50000);
 	}
@@ -196,7 +196,7 @@ static void run(struct tx_ctx *c)
 			 * would return at once, so poll with a backoff.
 			 */
 			if (r->conf.busy)
-				ptnet_cpu_relax();
+				pg_spin(&t->spins);
 			else
 				pg_backoff(t, PG_WAIT_MS);
 			ret = ptnet_txsync(r->port, t->ring);
