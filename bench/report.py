@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """report.py - bookkeeping and the summary table of bench/run.sh.
 
-    report.py record ALL.jsonl KEY=VALUE... ROLE=@FILE...
+    report.py record ALL.jsonl KEY=VALUE... ROLE=@FILE... ROLE=?FILE...
         Append one JSON line to ALL.jsonl: the KEY=VALUE pairs (numbers where
-        they parse), plus, for each ROLE=@FILE, the last JSON line of FILE
-        (null if there is none).  "ok" tells whether every role has a result.
+        they parse), plus, for each ROLE=@FILE (required) or ROLE=?FILE
+        (optional), the last JSON line of FILE (null if there is none).  "ok"
+        tells whether every required role has a result.
 
     report.py summary RESULTS_DIR
         Print the environment (RESULTS_DIR/env.txt) and the table: medians,
@@ -50,21 +51,22 @@ def cmd_record(args):
     rec, ok = {}, True
     for p in pairs:
         key, _, val = p.partition("=")
-        if val.startswith("@"):
+        if val[:1] in ("@", "?"):
             rec[key] = last_json_line(val[1:])
             if rec[key] is None:
-                ok = False
                 rec[key + "_file"] = os.path.basename(val[1:])
+                if val[0] == "@":
+                    ok = False
         else:
             rec[key] = number(val)
     rec["ok"] = ok
     with open(out, "a") as f:
         f.write(json.dumps(rec, separators=(",", ":")) + "\n")
     if not ok:
-        missing = [k for k in rec if rec[k] is None]
+        missing = [k for k in rec if rec[k] is None and k + "_file" in rec]
         sys.stderr.write("report.py: no result from %s for %s\n"
                          % (", ".join(missing),
-                            " ".join(p for p in pairs if "@" not in p)))
+                            " ".join(p for p in pairs if "=@" not in p and "=?" not in p)))
     return 0 if ok else 1
 
 
@@ -180,7 +182,7 @@ def cmd_summary(args):
             print(f.read().rstrip())
     except OSError:
         pass
-    reps = sorted({r["rep"] for r in recs})
+    reps = sorted({r["rep"] for r in recs if r["test"] != "background"})
     failed = [r for r in recs if not r.get("ok")]
 
     # (title, better, record filter, metric fn, kernel impls, target)
@@ -267,6 +269,30 @@ def cmd_summary(args):
             if v:
                 items.append("%s %d lost" % (impl, sum(v.values())))
         print("  ping %s: %s" % (mode, ", ".join(items) or "n/a"))
+
+    # Background: what ran besides the measured processes.
+    bg = [r.get("daemon_cpu_s", 0.0) for r in select(recs, test="rate")
+          if r["impl"] != "ptnet"]
+    if bg and select(recs, impl="ptnet"):
+        print("  ptnetd CPU-s during kernel runs: max %.2f (idle daemon: should be ~0)"
+              % max(bg))
+    items = []
+    for impl in ("ptnet", "veth", "bridge"):
+        v = values(select(recs, impl=impl, test="rate"), lambda r: r.get("ksoftirqd_cpu_s"))
+        if v:
+            items.append("%s %.2f" % (impl, statistics.median(v.values())))
+    if items:
+        print("  ksoftirqd CPU-s per rate run (median): " + ", ".join(items))
+    bgl = select(recs, test="background")
+    if bgl:
+        fr = [100.0 * r["machine_busy_s"] / (r["wall_s"] * r["ncpu"]) for r in bgl]
+        print("  other load before each repetition (1 s, %% of all CPUs): %s%s"
+              % (" ".join("%.0f%%" % f for f in fr),
+                 "  <- something else is running: numbers are disturbed"
+                 if max(fr) > 5 else ""))
+    pongs = [r for r in select(recs, test="rtt") if r.get("pong") is None]
+    if pongs:
+        print("  %d pong process(es) printed no summary (see their .err files)" % len(pongs))
 
     print()
     print("per repetition (run order %s; odd repetitions run ptnet first, even ones last):"

@@ -165,6 +165,14 @@ fg_run() {
 	return $rc
 }
 
+# stop_tool PID: SIGTERM to the tool that timeout PID runs (and not to
+# timeout itself: GNU timeout passes a signal on to the child *and* to its
+# process group, i.e. twice, which kills a tool whose handler is
+# SA_RESETHAND before it can print its summary).
+stop_tool() {
+	pkill -TERM -P "$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null
+}
+
 # bg_wait PID SECONDS: wait for a background job at most SECONDS, then kill it.
 bg_wait() {
 	local pid=$1 t=$(($2 * 10)) i rc
@@ -208,6 +216,24 @@ proc_cpu_ticks() {
 	echo $((${12} + ${13}))
 }
 
+# pids_cpu_ticks PID...: sum of proc_cpu_ticks.
+pids_cpu_ticks() {
+	local pid sum=0
+	for pid in "$@"; do
+		sum=$((sum + $(proc_cpu_ticks "$pid")))
+	done
+	echo $sum
+}
+
+# The per-CPU softirq threads: kernel packet work deferred out of the
+# processes' system calls shows up there (and in "machine").
+KSOFTIRQD_PIDS=
+for p in /proc/[0-9]*; do
+	case "$(cat "$p/comm" 2>/dev/null)" in
+	ksoftirqd/*) KSOFTIRQD_PIDS="$KSOFTIRQD_PIDS ${p#/proc/}" ;;
+	esac
+done
+
 CLK_TCK=$(getconf CLK_TCK)
 ticks_to_s() { awk -v t="$1" -v h="$CLK_TCK" 'BEGIN { printf "%.3f", t / h }'; }
 
@@ -233,7 +259,8 @@ ptnet_wait_port() {
 		return 0
 	fi
 	for i in $(seq 30); do
-		timeout 2 "$PTNETCTL" list 2>/dev/null | grep -q "name=$1\( \|$\)" && return 0
+		timeout 2 "$PTNETCTL" --json list 2>/dev/null | grep -qF "\"name\":\"$1\"" &&
+			return 0
 		sleep 0.1
 	done
 	log "run.sh: port $1 did not appear on ptnetd after 3 s"
@@ -256,6 +283,7 @@ record() {
 	echo "command:  $CMDLINE"
 	echo "options:  reps=$REPS duration=${DUR}s ping_count=$PING_N pin=$PIN kernel_only=$KERNEL_ONLY" \
 		"ptnetd_args='$PTNETD_ARGS'"
+	echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-min load average at start)"
 	echo "results:  $RES"
 } >"$RES/env.txt"
 cat "$RES/env.txt" >&2
@@ -287,17 +315,21 @@ fi
 # ---------------------------------------------------------------- measurements
 PORT_RATE=9000
 PORT_RTT=9001
+PING_MAX_S=20
 
 # rate IMPL FRAME REP: one one-way rate measurement; IMPL = ptnet | veth | bridge.
 rate() {
 	local impl=$1 frame=$2 rep=$3 tag rxf txf rxp rc_rx=0 rc_tx=0
-	local m0 m1 d0=0 d1=0 t0 t1 ns_tx ns_rx ip payload
+	local m0 m1 d0=0 d1=0 k0 k1 t0 t1 ns_tx ns_rx ip payload
 	tag=$RES/r$rep-rate$frame-$impl
 	rxf=$tag-rx.json
 	txf=$tag-tx.json
 	payload=$((frame - 42))
 	m0=$(machine_busy_ticks)
-	[ "$impl" = ptnet ] && d0=$(proc_cpu_ticks "$PTNETD_PID")
+	# ptnetd's CPU is sampled for kernel runs too: it must be ~0 there.
+	[ -n "$PTNETD_PID" ] && d0=$(proc_cpu_ticks "$PTNETD_PID")
+	# shellcheck disable=SC2086
+	k0=$(pids_cpu_ticks $KSOFTIRQD_PIDS)
 	t0=$(date +%s.%N)
 	if [ "$impl" = ptnet ]; then
 		bg_start $PIN_SERVER timeout -k 2 $((DUR + 15)) \
@@ -324,12 +356,18 @@ rate() {
 	fi
 	bg_wait "$rxp" $((DUR + 20))
 	rc_rx=$?
+	# The switch's counters so far (drops by reason), for the record.
+	[ "$impl" = ptnet ] && [ -x "$PTNETCTL" ] &&
+		timeout 5 "$PTNETCTL" --json stats vale0 >"$tag-stats.json" 2>&1
 	t1=$(date +%s.%N)
 	m1=$(machine_busy_ticks)
-	[ "$impl" = ptnet ] && d1=$(proc_cpu_ticks "$PTNETD_PID")
+	[ -n "$PTNETD_PID" ] && d1=$(proc_cpu_ticks "$PTNETD_PID")
+	# shellcheck disable=SC2086
+	k1=$(pids_cpu_ticks $KSOFTIRQD_PIDS)
 	record rep="$rep" test=rate frame="$frame" impl="$impl" rc_rx=$rc_rx rc_tx=$rc_tx \
 		daemon_cpu_s="$(ticks_to_s $((d1 - d0)))" \
 		machine_busy_s="$(ticks_to_s $((m1 - m0)))" \
+		ksoftirqd_cpu_s="$(ticks_to_s $((k1 - k0)))" \
 		wall_s="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
 		rx=@"$rxf" tx=@"$txf"
 }
@@ -341,14 +379,16 @@ rtt() {
 	pif=$tag-ping.json
 	pof=$tag-pong.json
 	[ "$mode" = busy ] && busy=--busy
-	tmo=$((60 + PING_N / 200))
+	# Transactions are bounded by count (-n) and by time (-d PING_MAX_S), so a
+	# pathological case (say 4 ms per transaction) cannot stretch the run.
+	tmo=$((PING_MAX_S + 20))
 	if [ "$impl" = ptnet ]; then
 		bg_start $PIN_SERVER timeout -k 2 $((tmo + 30)) \
 			"$PKTGEN" -i vale0:po -f pong $busy --json >"$pof" 2>"$tag-pong.err"
 		pop=$BG_PID
 		ptnet_wait_port vale0:po
 		fg_run $PIN_CLIENT timeout -k 2 $tmo \
-			"$PKTGEN" -i vale0:pi -f ping -n "$PING_N" $busy --json >"$pif" 2>"$tag-ping.err"
+			"$PKTGEN" -i vale0:pi -f ping -n "$PING_N" -d $PING_MAX_S $busy --json >"$pif" 2>"$tag-ping.err"
 		rc_ping=$?
 	else
 		bg_start ip netns exec "$PTB_VETH_B" $PIN_SERVER timeout -k 2 $((tmo + 30)) \
@@ -357,15 +397,17 @@ rtt() {
 		pop=$BG_PID
 		udp_wait_bound "$PTB_VETH_B" $PORT_RTT
 		fg_run ip netns exec "$PTB_VETH_A" $PIN_CLIENT timeout -k 2 $tmo \
-			"$KUDP" ping --to "$PTB_VETH_IP_B:$PORT_RTT" -n "$PING_N" -d $((tmo - 5)) \
+			"$KUDP" ping --to "$PTB_VETH_IP_B:$PORT_RTT" -n "$PING_N" -d $PING_MAX_S \
 			$busy --json >"$pif" 2>"$tag-ping.err"
 		rc_ping=$?
 	fi
-	kill -TERM "$pop" 2>/dev/null
+	stop_tool "$pop"
 	bg_wait "$pop" 5
 	rc_pong=$?
+	[ "$impl" = ptnet ] && [ -x "$PTNETCTL" ] &&
+		timeout 5 "$PTNETCTL" --json stats vale0 >"$tag-stats.json" 2>&1
 	record rep="$rep" test=rtt mode="$mode" impl="$impl" rc_ping=$rc_ping rc_pong=$rc_pong \
-		ping=@"$pif" pong=@"$pof"
+		ping=@"$pif" pong=?"$pof"
 }
 
 # run_group REP FUNC ARG IMPL...: FUNC IMPL ARG REP for each IMPL, in order on
@@ -395,7 +437,19 @@ else
 	RTT_IMPLS=(veth)
 fi
 log "run.sh: $REPS repetitions, about $((REPS * (${#RATE_IMPLS[@]} * 2 * (DUR + 3) + ${#RTT_IMPLS[@]} * 2 * 4))) s or more"
+# background REP: machine busy time over 1 s with nothing of ours running;
+# anything else on the machine (other users' jobs) shows up here.
+background() {
+	local m0 m1
+	m0=$(machine_busy_ticks)
+	sleep 1
+	m1=$(machine_busy_ticks)
+	record rep="$1" test=background machine_busy_s="$(ticks_to_s $((m1 - m0)))" \
+		ncpu="$(nproc)" wall_s=1
+}
+
 for ((rep = 1; rep <= REPS; rep++)); do
+	background $rep
 	run_group $rep rate 60 "${RATE_IMPLS[@]}"
 	run_group $rep rate 1514 "${RATE_IMPLS[@]}"
 	run_group $rep rtt busy "${RTT_IMPLS[@]}"
