@@ -286,7 +286,7 @@ record() {
 	echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-min load average at start)"
 	echo "results:  $RES"
 } >"$RES/env.txt"
-cat "$RES/env.txt" >&2
+log "run.sh: results in $RES"
 
 # ---------------------------------------------------------------- set-up
 ptb_netns_veth "$$" || { log "run.sh: veth namespaces failed"; exit 1; }
