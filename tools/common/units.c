@@ -8,7 +8,8 @@ char *ptt_norm(char *buf, size_t len, double v, const char *unit)
 	static const char *const prefix[] = { "", "K", "M", "G", "T" };
 	unsigned int i = 0;
 
-	while (v >= 1000.0 && i < sizeof(prefix) / sizeof(prefix[0]) - 1) {
+	/* 999.9996 would print as "1000.000": move up a prefix already. */
+	while (v >= 999.9995 && i < sizeof(prefix) / sizeof(prefix[0]) - 1) {
 		v /= 1000.0;
 		i++;
 	}

@@ -7,13 +7,14 @@
  * means k packets lost, a number below the expected one means reordered
  * (a late packet was already counted as lost, so it is counted twice).  A
  * flow seen for the first time is expected to start at 0, so starting the
- * receiver after the sender shows the missed start as lost.  Comparisons
- * are modulo 2^32.  More than PG_MAX_FLOWS flows are checked for
+ * receiver after the sender shows the missed start as lost (unless the
+ * first number seen is 2^31 or more: then it is taken as the start).
+ * Comparisons are modulo 2^32.  More than PG_MAX_FLOWS flows are checked for
  * corruption only.
  */
 #include "pktgen.h"
 
-static struct pg_flow *lookup(struct pg_flows *fl, uint32_t id)
+static struct pg_flow *lookup(struct pg_flows *fl, uint32_t id, uint32_t seq)
 {
 	if (fl->n && fl->f[fl->last].id == id)
 		return &fl->f[fl->last];
@@ -27,14 +28,14 @@ static struct pg_flow *lookup(struct pg_flows *fl, uint32_t id)
 		return NULL;
 	fl->last = fl->n++;
 	fl->f[fl->last].id = id;
-	fl->f[fl->last].next = 0;
+	fl->f[fl->last].next = (int32_t)seq < 0 ? seq : 0;
 	return &fl->f[fl->last];
 }
 
 void pg_flows_account(struct pg_flows *fl, uint64_t tag, struct pg_stats *st)
 {
-	struct pg_flow *f = lookup(fl, (uint32_t)(tag >> 32));
 	uint32_t seq = (uint32_t)tag;
+	struct pg_flow *f = lookup(fl, (uint32_t)(tag >> 32), seq);
 	int32_t gap;
 
 	if (!f)

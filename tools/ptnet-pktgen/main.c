@@ -23,10 +23,24 @@ static void *(*const workers[])(void *) = {
 	[PG_PONG] = pg_pong_thread,
 };
 
+/*
+ * First SIGINT/SIGTERM: stop cleanly.  Another one more than a second
+ * later: die at once.  (timeout(1) and shells may deliver the same signal
+ * twice in a row; that must not skip the summary.)
+ */
+static uint64_t first_signal_ns;
+
 static void on_stop(int sig)
 {
-	(void)sig;
-	pg_request_stop();
+	uint64_t now = pg_now_ns();	/* clock_gettime is async-signal-safe */
+
+	if (!first_signal_ns) {
+		first_signal_ns = now;
+		pg_request_stop();
+	} else if (now - first_signal_ns > 1000000000ull) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 }
 
 /* SIGUSR1 only interrupts a worker sleeping in ptnet_port_wait. */
@@ -42,7 +56,9 @@ static void install_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_stop;
-	sa.sa_flags = SA_RESETHAND;	/* a second ^C kills */
+	sa.sa_flags = SA_RESTART;
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_wake;

@@ -223,14 +223,23 @@ int pg_parse_args(int argc, char **argv, struct pg_conf *c)
 	c->cpu = -1;
 	memset(c->dst_mac, 0xff, sizeof(c->dst_mac));
 
-	while ((opt = getopt_long(argc, argv, "i:f:l:n:b:R:p:T:WS:D:d:a:Vqh", long_opts,
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":i:f:l:n:b:R:p:T:WS:D:d:a:Vqh", long_opts,
 				  NULL)) != -1) {
 		if (opt == 'h') {
 			usage(stdout);
 			return 1;
 		}
 		if (opt == '?' || opt == ':') {
-			fprintf(stderr, "Try '" PG_NAME " -h' for help.\n");
+			const char *o = argv[optind - 1];
+
+			if (optopt > 0 && optopt < 0x80 && o[0] == '-' && o[1] != '-')
+				fprintf(stderr, PG_NAME ": %s '-%c'; try -h\n",
+					opt == ':' ? "missing argument for" : "invalid option",
+					optopt);
+			else
+				fprintf(stderr, PG_NAME ": %s '%s'; try -h\n",
+					opt == ':' ? "missing argument for" : "invalid option", o);
 			return -EINVAL;
 		}
 		if (parse_one(c, opt, optarg, &nlen, &have_mode))

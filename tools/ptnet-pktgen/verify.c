@@ -11,8 +11,8 @@
  *
  * All fields in host byte order (sender and receiver share the host).  The
  * check is a word-wise FNV-1a style 64-bit hash with an xor-shift per word,
- * folded to 32 bits, over the whole frame (Ethernet header included)
- * except the check field itself.
+ * finalized with splitmix64 and folded to 32 bits, over the whole frame
+ * (Ethernet header included) except the check field itself.
  */
 #include <string.h>
 #include "../common/pkt.h"
@@ -46,6 +46,7 @@ static uint32_t frame_check(const uint8_t *frame, uint32_t len)
 	uint64_t h = hash_bytes(HASH_SEED, frame, CHECK_OFS);
 
 	h = hash_bytes(h, frame + CHECK_OFS + 4, len - CHECK_OFS - 4);
+	h = pg_mix64(h);	/* so that every input bit reaches the low half */
 	return (uint32_t)(h ^ (h >> 32));
 }
 
