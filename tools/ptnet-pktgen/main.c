@@ -114,12 +114,12 @@ static int check_len(const struct pg_run *r)
 	}
 	if (c->mode == PG_TX && (nf > NETMAP_MAX_FRAGS || nf >= slots)) {
 		fprintf(stderr, PG_NAME ": -l %u needs %u slots of %u bytes, more than %u\n",
-			c->len_max, nf, r->bs, nf > NETMAP_MAX_FRAGS ? NETMAP_MAX_FRAGS : slots - 1);
+			c->len_max, nf, r->bs, nf > NETMAP_MAX_FRAGS ? (uint32_t)NETMAP_MAX_FRAGS : slots - 1);
 		return -EINVAL;
 	}
 	if (c->mode != PG_RX && r->info->mtu && c->len_max > r->info->mtu + PTT_ETH_LEN)
-		fprintf(stderr, PG_NAME ": warning: -l %u exceeds the port MTU %u + %u\n",
-			c->len_max, r->info->mtu, PTT_ETH_LEN);
+		fprintf(stderr, PG_NAME ": warning: -l %u exceeds the port MTU %u plus the "
+			"Ethernet header\n", c->len_max, r->info->mtu);
 	return 0;
 }
 

@@ -10,8 +10,9 @@
  *
  * Files: main.c (setup, supervision), opts.c (command line), tx.c, rx.c,
  * ping.c, pong.c (one per function), verify.c (payload stamp/check),
- * flows.c (sequence tracking), rtt.c (latency histogram), pace.c (clock,
- * rate limit, waiting), report.c (periodic lines, summary, JSON).
+ * flows.c (sequence tracking), rtt.c (latency histogram), wait.c (stop
+ * flag, idle workers), pace.c (clock, rate limit), stats.c (counters),
+ * report.c (periodic lines, summary, JSON).
  */
 #ifndef PTNET_PKTGEN_H
 #define PTNET_PKTGEN_H
@@ -113,16 +114,18 @@ struct pg_run {
 int pg_parse_args(int argc, char **argv, struct pg_conf *c);
 const char *pg_mode_name(enum pg_mode m);
 
-/* pace.c: clock, stop flag, waiting, rate limiting */
-uint64_t pg_now_ns(void);
-void pg_sleep_ns(uint64_t ns);
-void pg_sleep_until(uint64_t t_ns);
+/* wait.c: stop flag, failures, idle workers */
 int pg_stopping(void);
 void pg_request_stop(void);
 void pg_fail(struct pg_thread *t, const char *what, int err);
 int pg_wait(struct pg_thread *t, unsigned int what, int timeout_ms);
 void pg_backoff(struct pg_thread *t, int timeout_ms);
 void pg_spin(uint32_t *spins);
+
+/* pace.c: clock, random numbers, rate limiting */
+uint64_t pg_now_ns(void);
+void pg_sleep_ns(uint64_t ns);
+void pg_sleep_until(uint64_t t_ns);
 uint64_t pg_rand(uint64_t *state);
 uint64_t pg_mix64(uint64_t x);
 
@@ -143,9 +146,10 @@ static inline void pg_active(struct pg_thread *t)
 	t->idle_since = 0;
 }
 
-/* Publish a worker's private counters. */
+/* stats.c: a worker's counters to the main thread */
 void pg_stats_publish(struct pg_stats *dst, const struct pg_stats *src);
 void pg_stats_read(struct pg_stats *dst, const struct pg_stats *src);
+void pg_sum_stats(const struct pg_run *r, struct pg_stats *sum);
 
 /* verify.c: the -V payload */
 #define PG_VFY_HDR_LEN		16
@@ -192,7 +196,6 @@ struct pg_snap {
 	uint64_t t;
 	struct pg_stats sum;
 };
-void pg_sum_stats(const struct pg_run *r, struct pg_stats *sum);
 void pg_report_tick(const struct pg_run *r, struct pg_snap *prev);
 int pg_report_final(const struct pg_run *r);
 

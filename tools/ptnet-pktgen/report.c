@@ -9,37 +9,6 @@
 #include "../common/units.h"
 #include "pktgen.h"
 
-void pg_sum_stats(const struct pg_run *r, struct pg_stats *sum)
-{
-	int have = 0;
-
-	*sum = (struct pg_stats){ 0 };
-	for (unsigned int i = 0; i < r->nthreads; i++) {
-		struct pg_stats s;
-
-		pg_stats_read(&s, &r->threads[i].st);
-		sum->pkts += s.pkts;
-		sum->bytes += s.bytes;
-		sum->events += s.events;
-		sum->ok += s.ok;
-		sum->lost += s.lost;
-		sum->reordered += s.reordered;
-		sum->corrupt += s.corrupt;
-		sum->foreign += s.foreign;
-		sum->trans += s.trans;
-		sum->rtt_sum_ns += s.rtt_sum_ns;
-		sum->echoed += s.echoed;
-		sum->dropped += s.dropped;
-		if (!s.pkts)
-			continue;
-		if (!have || s.t_first < sum->t_first)
-			sum->t_first = s.t_first;
-		if (!have || s.t_last > sum->t_last)
-			sum->t_last = s.t_last;
-		have = 1;
-	}
-}
-
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : 0;

@@ -75,12 +75,12 @@ uint64_t pg_rtt_count(const struct pg_rtt *h)
 
 double pg_rtt_min_us(const struct pg_rtt *h)
 {
-	return h->n ? h->min / 1e3 : 0;
+	return h->n ? (double)h->min / 1e3 : 0;
 }
 
 double pg_rtt_max_us(const struct pg_rtt *h)
 {
-	return h->n ? h->max / 1e3 : 0;
+	return h->n ? (double)h->max / 1e3 : 0;
 }
 
 double pg_rtt_avg_us(const struct pg_rtt *h)
@@ -119,5 +119,5 @@ double pg_rtt_pct_us(const struct pg_rtt *h, double q)
 		if (seen >= rank)
 			return clamp(h, (double)(FINE_END_NS + i * COARSE_NS) + COARSE_NS / 2.0);
 	}
-	return h->max / 1e3;
+	return (double)h->max / 1e3;
 }
