@@ -23,6 +23,7 @@ endif
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DPTNET_VERSION=\"$(VERSION)\"
 XCFLAGS := -std=gnu11 -fPIC -pthread -MMD -MP $(WFLAGS)
 LDLIBS  := -pthread
+DAEMON_LIBS := -lmnl
 
 ifeq ($(SANITIZE),address)
 O       ?= build-asan
@@ -91,7 +92,7 @@ $(DAEMONA): $(DAEMON_OBJ)
 $(O)/bin/ptnetd: $(call obj,src/daemon/main.c) $(DAEMONA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(E) "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LDLIBS)
 
 $(O)/bin/ptnetctl: $(call obj,$(CTL_SRC)) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -106,7 +107,7 @@ $(O)/bin/ptnet-pktgen: $(call obj,$(PKTGEN_SRC)) $(LIBA)
 $(O)/tests/%: $(O)/obj/tests/unit/%.o $(DAEMONA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(E) "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LDLIBS)
 
 $(O)/tests/bin/%: $(O)/obj/tests/bin/%.o $(LIBA)
 	@mkdir -p $(dir $@)

@@ -16,7 +16,7 @@
  * failure; the library never prints (see ptnet_set_log_fn) and keeps a
  * human-readable reason for the last failure of the calling thread
  * (ptnet_errmsg).  A port may be used by several threads as long as each
- * ring is synced by one thread at a time.
+ * ring is synced by one thread at a time and each waits with ptnet_ring_wait.
  */
 #ifndef PTNET_PTNET_H
 #define PTNET_PTNET_H
@@ -108,6 +108,15 @@ int ptnet_rxsync(struct ptnet_port *port, unsigned int ring);
  * was detached, -EINTR if interrupted by a signal, or another -errno.
  */
 int ptnet_port_wait(struct ptnet_port *port, unsigned int what, int timeout_ms);
+
+/*
+ * Like ptnet_port_wait, for one ring pair: looks only at TX ring RING
+ * and/or RX ring RING (per WHAT) and sleeps on their notifications alone.
+ * Use it when several threads share a port, one ring pair each
+ * (ptnet_port_wait and the port fd are for a single waiting thread).
+ */
+int ptnet_ring_wait(struct ptnet_port *port, unsigned int what, unsigned int ring,
+		    int timeout_ms);
 
 /*
  * For event loops: a file descriptor that becomes readable when ptnetd

@@ -245,6 +245,52 @@ static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 	return 0;
 }
 
+static int do_tap_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
+{
+	struct ptd_tap_conf tc = { .queues = 1, .mtu = 1500 };
+	const char *v;
+	struct ptd_port *p;
+	uint8_t mac[6];
+	char err[256];
+	int ret;
+
+	if (t->n < 2)
+		return replyf(c, "err EINVAL usage: tap-add NAME [netns=NS] [ifname=IF] [queues=N] "
+			      "[mtu=M] [mac=MAC]");
+	for (int i = 2; i < t->n; i++) {
+		static const char *const keys[] = { "netns=", "ifname=", "queues=", "mtu=", "mac=" };
+		bool known = false;
+
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			known |= !strncmp(t->tok[i], keys[k], strlen(keys[k]));
+		if (!known)
+			return replyf(c, "err EINVAL unknown tap option '%.64s' (netns ifname queues "
+				      "mtu mac)", t->tok[i]);
+	}
+	tc.netns = ptc_kv_get(t, 2, "netns");
+	tc.ifname = ptc_kv_get(t, 2, "ifname");
+	if (tc.netns && (!*tc.netns || strchr(tc.netns, '/') || strlen(tc.netns) > 60 ||
+			 tc.netns[0] == '.'))
+		return replyf(c, "err EINVAL bad netns name '%.64s'", tc.netns);
+	v = ptc_kv_get(t, 2, "queues");
+	if (v && ptc_parse_u32(v, 1, PTNET_MAX_RINGS, &tc.queues))
+		return replyf(c, "err EINVAL queues=%.16s: must be 1..%d", v, PTNET_MAX_RINGS);
+	v = ptc_kv_get(t, 2, "mtu");
+	if (v && ptc_parse_u32(v, 68, 9000, &tc.mtu))
+		return replyf(c, "err EINVAL mtu=%.16s: must be 68..9000", v);
+	v = ptc_kv_get(t, 2, "mac");
+	if (v) {
+		if (ptc_parse_mac(v, mac) || (mac[0] & 1))
+			return replyf(c, "err EINVAL mac=%.32s: want a unicast aa:bb:cc:dd:ee:ff", v);
+		tc.mac = mac;
+	}
+	ret = ptd_tap_create(d, t->tok[1], &tc, &p, err, sizeof(err));
+	if (ret)
+		return reply_err(c, ret, err);
+	p->uid = c->uid;
+	return replyf(c, "ok ifname=%s ifindex=%u", p->tap->ifname, p->tap->ifindex);
+}
+
 static int stats_rec(struct ptd_conn *c, const char *type, const char *name,
 		     const struct ptd_stats *st, const char *extra)
 {
@@ -265,11 +311,16 @@ static int port_rec(struct ptd_conn *c, struct ptd_port *p, bool stats)
 	struct ptd_stats st;
 
 	ptc_format_mac(p->mac, mac);
-	snprintf(extra, sizeof(extra), " switch=%s kind=%s pid=%d uid=%u mac=%s tx_rings=%u "
-		 "rx_rings=%u tx_slots=%u rx_slots=%u buf_size=%u vnet_hdr=%u mem=%zu",
-		 p->sw->name, kinds[p->kind & 3], p->conn ? (int)p->conn->pid : 0,
-		 (unsigned)p->uid, mac, p->ntx, p->nrx, p->txq[0].nslots, p->rxq[0].nslots,
-		 p->buf_size, p->vnet_hdr_len, p->size);
+	int n = snprintf(extra, sizeof(extra), " switch=%s kind=%s pid=%d uid=%u mac=%s "
+			 "tx_rings=%u rx_rings=%u tx_slots=%u rx_slots=%u buf_size=%u vnet_hdr=%u "
+			 "mtu=%u mem=%zu", p->sw->name, kinds[p->kind & 3],
+			 p->conn ? (int)p->conn->pid : 0, (unsigned)p->uid, mac, p->ntx, p->nrx,
+			 p->txq[0].nslots, p->rxq[0].nslots, p->buf_size, p->vnet_hdr_len,
+			 p->mtu, p->size);
+
+	if (p->tap)
+		snprintf(extra + n, sizeof(extra) - (size_t)n, " ifname=%s netns=%s",
+			 p->tap->ifname, p->tap->netns[0] ? p->tap->netns : "-");
 	if (!stats)
 		return replyf(c, "rec type=port name=%s%s", p->name, extra);
 	ptd_port_stats(p, &st);
@@ -398,6 +449,16 @@ static int handle(struct ptd *d, struct ptd_conn *c, char *msg)
 		return do_list(d, c, &t, true);
 	if (!strcmp(t.tok[0], "detach"))
 		return do_detach(d, c, &t);
+	if (!strcmp(t.tok[0], "tap-add"))
+		return do_tap_add(d, c, &t);
+	if (!strcmp(t.tok[0], "tap-del")) {
+		struct ptd_port *p = t.n == 2 ? ptd_port_find(d, t.tok[1]) : NULL;
+
+		if (!p || p->kind != PTNET_KIND_TAP)
+			return replyf(c, "err ENOENT no tap port named %.64s", t.n > 1 ? t.tok[1] : "");
+		ptd_port_destroy(d, p);
+		return replyf(c, "ok");
+	}
 	if (!strcmp(t.tok[0], "switch-add"))
 		return do_switch(d, c, &t, true);
 	if (!strcmp(t.tok[0], "switch-del"))
@@ -405,7 +466,7 @@ static int handle(struct ptd *d, struct ptd_conn *c, char *msg)
 	if (!strcmp(t.tok[0], "hello"))
 		return replyf(c, "err EINVAL hello already done");
 	return replyf(c, "err EINVAL unknown request '%.32s' (attach list stats detach "
-		      "switch-add switch-del)", t.tok[0]);
+		      "tap-add tap-del switch-add switch-del)", t.tok[0]);
 }
 
 void ptd_ctl_event(struct ptd *d, struct ptd_conn *c, uint32_t events)

@@ -45,7 +45,8 @@ struct ptd_stats {
 	uint64_t drop_no_dest;		/* nowhere to go */
 	uint64_t drop_ring_full;	/* (dest) RX ring full */
 	uint64_t drop_bad_ring;		/* (dest) invalid head or RX slot */
-	uint64_t drop_offload;		/* header offload not supported yet */
+	uint64_t drop_offload;		/* offload the switch cannot do (bad header) */
+	uint64_t drop_io;		/* the host side refused a frame (tap write) */
 	uint64_t bad_tx_head;		/* invalid TX head seen (ring ignored) */
 	uint64_t kicks;			/* wakeups by the client */
 	uint64_t irqs;			/* notifications sent to the client */
@@ -54,7 +55,7 @@ struct ptd_stats {
 #define PTD_STATS_FIELDS(X)						\
 	X(tx_packets) X(tx_bytes) X(rx_packets) X(rx_bytes)		\
 	X(drop_bad_slot) X(drop_bad_chain) X(drop_runt) X(drop_no_dest) \
-	X(drop_ring_full) X(drop_bad_ring) X(drop_offload) X(bad_tx_head) \
+	X(drop_ring_full) X(drop_bad_ring) X(drop_offload) X(drop_io) X(bad_tx_head) \
 	X(kicks) X(irqs)
 
 struct ptd_port;
@@ -118,7 +119,26 @@ struct ptd_port {
 	uint64_t last_smac;		/* source MAC learning cache */
 	struct ptd_stats st;
 	struct ptd_conn *conn;		/* owning control connection */
+	struct ptd_tap *tap;		/* PTNET_KIND_TAP: the interface and its threads */
 	uid_t uid;
+};
+
+/* A TAP port's host side: one thread per queue plays the client. */
+struct ptd_tapq {
+	struct ptd_port *port;
+	unsigned int idx;
+	int fd;				/* TAP queue, non-blocking */
+	int stop_efd;
+	pthread_t thread;
+	bool started;
+};
+
+struct ptd_tap {
+	char ifname[16];
+	char netns[64];
+	unsigned int ifindex;
+	unsigned int nq;
+	struct ptd_tapq q[PTNET_MAX_RINGS];
 };
 
 /* Lookup result: a port index, or one of these. */
@@ -220,6 +240,17 @@ int ptd_port_create(struct ptd *d, const char *spec_name, const struct ptnet_por
 void ptd_port_destroy(struct ptd *d, struct ptd_port *p);
 struct ptd_port *ptd_port_find(struct ptd *d, const char *full);
 void ptd_port_stats(const struct ptd_port *p, struct ptd_stats *out);
+
+/* tap.c */
+struct ptd_tap_conf {
+	const char *ifname;		/* NULL: the port's name */
+	const char *netns;		/* NULL: ptnetd's namespace */
+	unsigned int queues, mtu;
+	const uint8_t *mac;		/* NULL: random */
+};
+int ptd_tap_create(struct ptd *d, const char *name, const struct ptd_tap_conf *tc,
+		   struct ptd_port **pp, char *err, size_t errlen);
+void ptd_tap_stop(struct ptd_port *p);
 
 /* switch.c */
 struct ptd_switch *ptd_switch_get(struct ptd *d, const char *name, bool create, int *err);

@@ -340,7 +340,8 @@ static uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts, st
 	uint32_t i = q->hwcur, consumed = 0, minlen = p->vnet_hdr_len + PTNET_ETH_MIN_LEN;
 	unsigned int np = 0, nfr = 0;
 
-	while (consumed < avail && np < PTD_BATCH) {
+	/* frags[] holds PTD_BATCH + NETMAP_MAX_FRAGS: room for one more chain. */
+	while (consumed < avail && np < PTD_BATCH && nfr <= PTD_BATCH) {
 		uint32_t nf = 0, total = 0, j = i;
 		bool bad = false, done = false;
 

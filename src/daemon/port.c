@@ -189,6 +189,7 @@ void ptd_port_destroy(struct ptd *d, struct ptd_port *p)
 	ptd_switch_remove_port(sw, p);
 	for (unsigned int i = 0; i < p->ntx; i++)
 		ptd_worker_del(&p->txq[i]);
+	ptd_tap_stop(p);
 	ptd_port_stats(p, &st);
 	ptd_stats_accum(&sw->gone, &st);
 	d->nports--;

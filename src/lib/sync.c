@@ -4,6 +4,7 @@
  * suppression (netmap-facts §3.3-3.4; barriers live in ring.h).
  */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -218,5 +219,80 @@ int ptnet_port_wait(struct ptnet_port *p, unsigned int what, int timeout_ms)
 			return ptl_err(-EINTR, "interrupted");
 		if (r < 0)
 			return ptl_err(r, "epoll_wait: %s", strerror(-r));
+	}
+}
+
+/*
+ * Per-ring wait for threads that each own a ring pair: touches only TX ring
+ * RING and/or RX ring RING, and sleeps in poll() on their irq pipes alone.
+ */
+int ptnet_ring_wait(struct ptnet_port *p, unsigned int what, unsigned int ring, int timeout_ms)
+{
+	uint64_t start = now_us(), deadline = timeout_ms < 0 ? UINT64_MAX :
+					       start + (uint64_t)timeout_ms * 1000;
+	struct ptnet_lring *l[2];
+	unsigned int nl = 0;
+
+	if ((what & PTNET_WAIT_TX) && ring < p->ntx)
+		l[nl++] = &p->r[ring];
+	if ((what & PTNET_WAIT_RX) && ring < p->nrx)
+		l[nl++] = &p->r[p->ntx + ring];
+	if (!nl || nl != (unsigned int)!!(what & PTNET_WAIT_TX) + !!(what & PTNET_WAIT_RX))
+		return ptl_err(-EINVAL, "no such ring %u", ring);
+	for (;;) {
+		struct pollfd pfd[3];
+		unsigned int k;
+		uint64_t t;
+		int r, ms;
+
+		if (port_dead(p))
+			return ptl_err(-EPIPE, "port %s was detached", p->info.name);
+		for (k = 0; k < nl; k++) {
+			if (sync_one(l[k], l[k] < &p->r[p->ntx]))
+				return ptl_err(-EINVAL, "ring head or cur out of range");
+			if (l[k]->ring->tail != l[k]->ring->cur)
+				return 1;
+		}
+		t = now_us();
+		if (t >= deadline)
+			return 0;
+		if (t - start < p->spin_us) {
+			sched_yield();
+			continue;
+		}
+		/* N1 (application side) on each ring, then sleep. */
+		for (k = 0; k < nl; k++)
+			if (ptnet_csb_appl_enable(l[k]->atok, l[k]->ktoa) != l[k]->ring->cur)
+				break;
+		if (k < nl) {
+			for (k = 0; k < nl; k++)
+				ptnet_csb_appl_disable(l[k]->atok);
+			continue;
+		}
+		for (k = 0; k < nl; k++) {
+			pfd[k].fd = l[k]->irq_fd;
+			pfd[k].events = POLLIN;
+		}
+		pfd[nl].fd = p->ctl_fd;
+		pfd[nl].events = POLLIN | POLLRDHUP;
+		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - t + 999) / 1000);
+		r = poll(pfd, nl + 1, ms);
+		for (k = 0; k < nl; k++) {
+			char buf[64];
+
+			ptnet_csb_appl_disable(l[k]->atok);
+			if (r > 0 && (pfd[k].revents & POLLIN))
+				while (read(l[k]->irq_fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+					;
+		}
+		if (r < 0 && errno == EINTR)
+			return ptl_err(-EINTR, "interrupted");
+		if (r > 0 && (pfd[nl].revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR))) {
+			char buf[64];
+			ssize_t n = recv(p->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				p->dead = 1;
+		}
 	}
 }

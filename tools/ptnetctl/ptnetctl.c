@@ -134,6 +134,50 @@ static void print_stats(const struct recs *rs)
 	}
 }
 
+/* "tap add NAME [--netns NS] [--ifname IF] [--queues N] [--mtu M] [--mac MAC]" */
+static int tap_request(char *req, size_t len, int argc, char **argv)
+{
+	static const char *const opts[] = { "netns", "ifname", "queues", "mtu", "mac" };
+	size_t n;
+
+	if (argc == 2 && !strcmp(argv[0], "del")) {
+		snprintf(req, len, "tap-del %.200s", argv[1]);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[0], "add")) {
+		fprintf(stderr, "ptnetctl: usage: ptnetctl tap add vale0:NAME [--netns NS] "
+			"[--ifname IF] [--queues N] [--mtu M] [--mac MAC] | tap del vale0:NAME\n");
+		return -1;
+	}
+	n = (size_t)snprintf(req, len, "tap-add %.200s", argv[1]);
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		size_t k;
+
+		if (strncmp(a, "--", 2))
+			goto bad;
+		a += 2;
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+			size_t ol = strlen(opts[k]);
+
+			if (!strncmp(a, opts[k], ol) && (a[ol] == '\0' || a[ol] == '=')) {
+				val = a[ol] == '=' ? a + ol + 1 : (i + 1 < argc ? argv[++i] : NULL);
+				break;
+			}
+		}
+		if (k == sizeof(opts) / sizeof(opts[0]) || !val || !*val || strchr(val, ' '))
+			goto bad;
+		n += (size_t)snprintf(req + n, len - n, " %s=%.100s", opts[k], val);
+		if (n >= len)
+			goto bad;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "ptnetctl: tap add: bad option '%s' (--netns --ifname --queues --mtu "
+		"--mac, each with a value)\n", argv[argc - 1]);
+	return -1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -142,6 +186,9 @@ static void usage(FILE *f)
 		"  stats [SWITCH|PORT]     counters (packets, bytes, drops by reason)\n"
 		"  detach PORT             detach a port (its client sees it gone)\n"
 		"  switch add|del NAME     create or delete a switch (valeNAME)\n"
+		"  tap add PORT [--netns NS] [--ifname IF] [--queues N] [--mtu M] [--mac MAC]\n"
+		"                          create a TAP interface on the switch, served by ptnetd\n"
+		"  tap del PORT            delete it (the interface goes away)\n"
 		"options:\n"
 		"  -s, --socket PATH       ptnetd's socket (default $PTNET_SOCKET or %s)\n"
 		"  -j, --json              machine-readable output\n"
@@ -201,6 +248,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		snprintf(req, sizeof(req), "switch-%s %.200s", argv[optind], argv[optind + 1]);
+	} else if (!strcmp(cmd, "tap")) {
+		if (tap_request(req, sizeof(req), argc - optind, argv + optind))
+			return 2;
 	} else {
 		fprintf(stderr, "ptnetctl: unknown command '%s' (try --help)\n", cmd);
 		return 2;
@@ -236,6 +286,8 @@ int main(int argc, char **argv)
 		print_stats(&rs);
 	else if (json)
 		printf("{\"ok\":true}\n");
+	else if (!strcmp(cmd, "tap") && strlen(status) > 3)
+		printf("%s\n", status + 3);
 	free(rs.r);
 	return 0;
 }
