@@ -8,6 +8,8 @@
  * does not parse gets "err ..." and nothing else happens.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +66,44 @@ static int reply_err(struct ptd_conn *c, int err, const char *msg)
 	return replyf(c, "err %s %s", ptc_errno_name(-err), msg);
 }
 
+/* chown the socket to OWNER/GROUP (names or numbers), if given. */
+static int set_owner(const char *path, const char *owner, const char *group)
+{
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	uint32_t v;
+
+	if (owner) {
+		struct passwd *pw = getpwnam(owner);
+
+		if (pw)
+			uid = pw->pw_uid;
+		else if (!ptc_parse_u32(owner, 0, 0x7fffffff, &v))
+			uid = v;
+		else {
+			LOG_ERR("--socket-owner: no user '%s'", owner);
+			return -EINVAL;
+		}
+	}
+	if (group) {
+		struct group *gr = getgrnam(group);
+
+		if (gr)
+			gid = gr->gr_gid;
+		else if (!ptc_parse_u32(group, 0, 0x7fffffff, &v))
+			gid = v;
+		else {
+			LOG_ERR("--socket-group: no group '%s'", group);
+			return -EINVAL;
+		}
+	}
+	if ((owner || group) && chown(path, uid, gid) < 0) {
+		LOG_ERR("cannot set the owner of %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int ptd_ctl_listen(struct ptd *d)
 {
 	const char *path = d->cfg.sock_path;
@@ -113,6 +153,12 @@ int ptd_ctl_listen(struct ptd *d)
 		return ret;
 	}
 	chmod(path, d->cfg.sock_mode >= 0 ? (mode_t)d->cfg.sock_mode : 0660);
+	ret = set_owner(path, d->cfg.sock_owner, d->cfg.sock_group);
+	if (ret) {
+		close(fd);
+		unlink(path);
+		return ret;
+	}
 	if (listen(fd, 128) < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		ret = -errno;
 		close(fd);
@@ -189,6 +235,7 @@ void ptd_ctl_reap(struct ptd *d)
 
 static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 {
+	struct ptd_cred cr = { .uid = c->uid, .gid = c->gid };
 	struct ptnet_port_opts o = { 0 };
 	unsigned int given = 0, nfds = 0;
 	int fds[1 + 4 * PTNET_MAX_RINGS];
@@ -214,11 +261,10 @@ static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 	ret = ptc_opts_finish(&o, err, sizeof(err));
 	if (ret)
 		return reply_err(c, ret, err);
-	ret = ptd_port_create(d, t->tok[1], &o, PTNET_KIND_PASSTHROUGH, &p, err, sizeof(err));
+	ret = ptd_port_create(d, t->tok[1], &o, PTNET_KIND_PASSTHROUGH, &cr, &p, err, sizeof(err));
 	if (ret)
 		return reply_err(c, ret, err);
 	p->conn = c;
-	p->uid = c->uid;
 	c->port = p;
 	fds[nfds++] = p->memfd;
 	for (unsigned int i = 0; i < p->ntx + p->nrx; i++)
@@ -247,6 +293,7 @@ static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 
 static int do_tap_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 {
+	struct ptd_cred cr = { .uid = c->uid, .gid = c->gid };
 	struct ptd_tap_conf tc = { .queues = 1, .mtu = 1500 };
 	const char *v;
 	struct ptd_port *p;
@@ -284,10 +331,9 @@ static int do_tap_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 			return replyf(c, "err EINVAL mac=%.32s: want a unicast aa:bb:cc:dd:ee:ff", v);
 		tc.mac = mac;
 	}
-	ret = ptd_tap_create(d, t->tok[1], &tc, &p, err, sizeof(err));
+	ret = ptd_tap_create(d, t->tok[1], &tc, &cr, &p, err, sizeof(err));
 	if (ret)
 		return reply_err(c, ret, err);
-	p->uid = c->uid;
 	return replyf(c, "ok ifname=%s ifindex=%u", p->tap->ifname, p->tap->ifindex);
 }
 
@@ -348,6 +394,8 @@ static int do_list(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t, bool
 			ptd_stats_accum(&tot, &st);
 			if (!whole && strcmp(filter, p->name))
 				continue;
+			if (stats && c->uid != 0 && c->uid != p->uid)
+				continue;	/* others' counters are theirs */
 			found = true;
 			ret = port_rec(c, p, stats);
 			if (ret)
@@ -382,6 +430,9 @@ static int do_detach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 		return replyf(c, "err ENOENT no port named %.64s", t->tok[1]);
 	if (p->conn == c)
 		return replyf(c, "err EINVAL close the port instead of detaching it");
+	if (c->uid != 0 && c->uid != p->uid)
+		return replyf(c, "err EPERM port %s belongs to uid %u: only it or root may detach it",
+			      p->name, (unsigned)p->uid);
 	LOG_INFO("detaching %s on request of pid %d", p->name, (int)c->pid);
 	if (p->conn)
 		ptd_ctl_close(d, p->conn);
@@ -390,26 +441,71 @@ static int do_detach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 	return replyf(c, "ok");
 }
 
+/* "allow-uid=1000,1001" -> list; returns count or -1. */
+static int parse_ids(const char *v, uint32_t *ids, unsigned int max)
+{
+	char buf[128], *save = NULL;
+	int n = 0;
+
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	strcpy(buf, v);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if ((unsigned int)n == max || ptc_parse_u32(tok, 0, 0x7fffffff, &ids[n]))
+			return -1;
+		n++;
+	}
+	return n;
+}
+
 static int do_switch(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t, bool add)
 {
-	int ret;
+	struct ptd_switch *sw;
+	uint32_t uids[8], gids[8];
+	int nu = 0, ng = 0, ret;
+	const char *v;
 
-	if (t->n != 2 || strncmp(t->tok[1], "vale", 4) ||
+	if (t->n < 2 || strncmp(t->tok[1], "vale", 4) ||
 	    !ptc_valid_ident(t->tok[1], strlen(t->tok[1])))
-		return replyf(c, "err EINVAL usage: switch-%s valeNAME", add ? "add" : "del");
-	if (add) {
-		if (!ptd_switch_get(d, t->tok[1], false, &ret)) {
-			if (!ptd_switch_get(d, t->tok[1], true, &ret))
-				return reply_err(c, ret, "cannot create switch (at most 64)");
-			return replyf(c, "ok");
-		}
-		return replyf(c, "err EEXIST switch %s exists", t->tok[1]);
+		return replyf(c, "err EINVAL usage: switch-%s valeNAME%s", add ? "add" : "del",
+			      add ? " [allow-uid=U,..] [allow-gid=G,..]" : "");
+	if (c->uid != 0)
+		return replyf(c, "err EPERM only root may create or delete switches");
+	if (!add) {
+		if (t->n != 2)
+			return replyf(c, "err EINVAL usage: switch-del valeNAME");
+		ret = ptd_switch_del(d, t->tok[1]);
+		if (ret == -EBUSY)
+			return replyf(c, "err EBUSY switch %s still has ports", t->tok[1]);
+		if (ret)
+			return replyf(c, "err ENOENT no switch named %s", t->tok[1]);
+		return replyf(c, "ok");
 	}
-	ret = ptd_switch_del(d, t->tok[1]);
-	if (ret == -EBUSY)
-		return replyf(c, "err EBUSY switch %s still has ports", t->tok[1]);
-	if (ret)
-		return replyf(c, "err ENOENT no switch named %s", t->tok[1]);
+	for (int i = 2; i < t->n; i++)
+		if (strncmp(t->tok[i], "allow-uid=", 10) && strncmp(t->tok[i], "allow-gid=", 10))
+			return replyf(c, "err EINVAL unknown switch option '%.64s' (allow-uid "
+				      "allow-gid)", t->tok[i]);
+	v = ptc_kv_get(t, 2, "allow-uid");
+	if (v && (nu = parse_ids(v, uids, 8)) < 0)
+		return replyf(c, "err EINVAL allow-uid wants up to 8 numeric uids, comma separated");
+	v = ptc_kv_get(t, 2, "allow-gid");
+	if (v && (ng = parse_ids(v, gids, 8)) < 0)
+		return replyf(c, "err EINVAL allow-gid wants up to 8 numeric gids, comma separated");
+	if (ptd_switch_get(d, t->tok[1], false, &ret))
+		return replyf(c, "err EEXIST switch %s exists", t->tok[1]);
+	if (d->nsw >= d->cfg.max_switches)
+		return replyf(c, "err ENOSPC limit reached: at most %u switches (raise with ptnetd "
+			      "--max-switches)", d->cfg.max_switches);
+	sw = ptd_switch_get(d, t->tok[1], true, &ret);
+	if (!sw)
+		return reply_err(c, ret, "cannot create switch");
+	sw->acl = nu || ng;
+	sw->nuid = (unsigned int)nu;
+	sw->ngid = (unsigned int)ng;
+	for (int i = 0; i < nu; i++)
+		sw->allow_uid[i] = uids[i];
+	for (int i = 0; i < ng; i++)
+		sw->allow_gid[i] = gids[i];
 	return replyf(c, "ok");
 }
 
@@ -449,6 +545,8 @@ static int handle(struct ptd *d, struct ptd_conn *c, char *msg)
 		return do_list(d, c, &t, true);
 	if (!strcmp(t.tok[0], "detach"))
 		return do_detach(d, c, &t);
+	if ((!strcmp(t.tok[0], "tap-add") || !strcmp(t.tok[0], "tap-del")) && c->uid != 0)
+		return replyf(c, "err EPERM only root may add or delete tap ports");
 	if (!strcmp(t.tok[0], "tap-add"))
 		return do_tap_add(d, c, &t);
 	if (!strcmp(t.tok[0], "tap-del")) {

@@ -29,11 +29,11 @@
 #include "common/common.h"
 
 #define PTD_MAX_PORTS		254	/* per switch, as VALE */
-#define PTD_MAX_SWITCHES	64
+#define PTD_MAX_SWITCHES	1024	/* hard caps; the limits in force are in ptd_config */
 #define PTD_MAX_WORKERS		64
 #define PTD_BATCH		512	/* slots taken from a TX ring per pass */
 #define PTD_MAX_CONNS		1024
-#define PTD_MAX_TOTAL_PORTS	512	/* all switches together */
+#define PTD_MAX_TOTAL_PORTS	4096	/* all switches together */
 
 /* Counters; updated with relaxed atomic adds once per batch. */
 struct ptd_stats {
@@ -165,6 +165,11 @@ struct ptd_switch {
 	uint64_t mac[PTD_MAC_SETS][PTD_MAC_WAYS];	/* packed entries, see learn.c */
 	unsigned int age_s;
 	struct ptd_stats gone;		/* counters of ports that left */
+	/* Access control: when acl is set, only root and these may attach. */
+	bool acl;
+	unsigned int nuid, ngid;
+	uid_t allow_uid[8];
+	gid_t allow_gid[8];
 };
 
 /* Worker command (from the control thread, synchronous). */
@@ -207,6 +212,14 @@ struct ptd_conn {
 
 struct ptd_config {
 	const char *sock_path;
+	const char *sock_owner, *sock_group;
+	unsigned int max_switches;	/* --max-switches */
+	unsigned int max_ports_per_switch; /* --max-ports-per-switch */
+	unsigned int max_ports;		/* --max-ports (all switches) */
+	uint64_t max_port_mem;		/* --max-port-mem, bytes */
+	uint64_t max_mem;		/* --max-mem, bytes, all ports */
+	unsigned int uid_max_ports;	/* --uid-max-ports, 0 = unlimited (root exempt) */
+	uint64_t uid_max_mem;		/* --uid-max-mem, 0 = unlimited (root exempt) */
 	unsigned int nworkers;
 	uint32_t poll_min_us, poll_max_us;
 	unsigned int mac_age_s;
@@ -226,6 +239,7 @@ struct ptd {
 	unsigned int nconns;
 	struct ptd_conn *dead;		/* closed connections to free */
 	unsigned int nports;		/* all switches */
+	uint64_t mem;			/* all port regions */
 	bool stopping;
 };
 
@@ -233,10 +247,16 @@ struct ptd {
 int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, char *err,
 		      size_t errlen);
 void ptd_region_destroy(struct ptd_port *p);
+uint64_t ptd_region_size(const struct ptnet_port_opts *o);
 
 /* port.c */
+struct ptd_cred {
+	uid_t uid;
+	gid_t gid;
+};
 int ptd_port_create(struct ptd *d, const char *spec_name, const struct ptnet_port_opts *o,
-		    int kind, struct ptd_port **pp, char *err, size_t errlen);
+		    int kind, const struct ptd_cred *cr, struct ptd_port **pp, char *err,
+		    size_t errlen);
 void ptd_port_destroy(struct ptd *d, struct ptd_port *p);
 struct ptd_port *ptd_port_find(struct ptd *d, const char *full);
 void ptd_port_stats(const struct ptd_port *p, struct ptd_stats *out);
@@ -249,7 +269,7 @@ struct ptd_tap_conf {
 	const uint8_t *mac;		/* NULL: random */
 };
 int ptd_tap_create(struct ptd *d, const char *name, const struct ptd_tap_conf *tc,
-		   struct ptd_port **pp, char *err, size_t errlen);
+		   const struct ptd_cred *cr, struct ptd_port **pp, char *err, size_t errlen);
 void ptd_tap_stop(struct ptd_port *p);
 
 /* switch.c */

@@ -30,12 +30,22 @@ static void usage(FILE *f)
 		"      --poll-max-us US    longest polling window (default 1000)\n"
 		"      --mac-age S         MAC table aging time in seconds (default 300)\n"
 		"      --socket-mode MODE  permissions of the socket, octal (default 0660)\n"
+		"      --socket-owner USER owner of the socket (name or uid)\n"
+		"      --socket-group GROUP group of the socket (name or gid)\n"
+		"limits (a refused request names the limit it hit):\n"
+		"      --max-switches N    switches (default 64, at most %d)\n"
+		"      --max-ports N       ports on all switches (default 512, at most %d)\n"
+		"      --max-ports-per-switch N  (default and most %d)\n"
+		"      --max-port-mem MIB  memory of one port region (default 512)\n"
+		"      --max-mem MIB       memory of all port regions (default 8192)\n"
+		"      --uid-max-ports N   ports one non-root uid may hold (default unlimited)\n"
+		"      --uid-max-mem MIB   port memory one non-root uid may use (default unlimited)\n"
 		"  -v, --verbose           more log output\n"
 		"  -q, --quiet             errors only\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n"
 		"Runs in the foreground and logs to stderr; SIGINT/SIGTERM stop it cleanly.\n",
-		PTNET_DEFAULT_SOCKET);
+		PTNET_DEFAULT_SOCKET, PTD_MAX_SWITCHES, PTD_MAX_TOTAL_PORTS, PTD_MAX_PORTS);
 }
 
 static int parse_args(struct ptd_config *cfg, int argc, char **argv)
@@ -47,6 +57,15 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 		{ "poll-max-us", required_argument, NULL, 2 },
 		{ "mac-age", required_argument, NULL, 3 },
 		{ "socket-mode", required_argument, NULL, 4 },
+		{ "socket-owner", required_argument, NULL, 5 },
+		{ "socket-group", required_argument, NULL, 6 },
+		{ "max-switches", required_argument, NULL, 7 },
+		{ "max-ports", required_argument, NULL, 8 },
+		{ "max-ports-per-switch", required_argument, NULL, 9 },
+		{ "max-port-mem", required_argument, NULL, 10 },
+		{ "max-mem", required_argument, NULL, 11 },
+		{ "uid-max-ports", required_argument, NULL, 12 },
+		{ "uid-max-mem", required_argument, NULL, 13 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
@@ -66,6 +85,11 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 	cfg->poll_max_us = 1000;
 	cfg->mac_age_s = 300;
 	cfg->sock_mode = -1;
+	cfg->max_switches = 64;
+	cfg->max_ports = 512;
+	cfg->max_ports_per_switch = PTD_MAX_PORTS;
+	cfg->max_port_mem = 512ull << 20;
+	cfg->max_mem = 8192ull << 20;
 	while ((c = getopt_long(argc, argv, "s:w:vqVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -107,6 +131,43 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 			cfg->sock_mode = (int)m;
 			break;
 		}
+		case 5:
+			cfg->sock_owner = optarg;
+			break;
+		case 6:
+			cfg->sock_group = optarg;
+			break;
+		case 7: case 8: case 9: case 12: {
+			static const uint32_t max[] = { [7] = PTD_MAX_SWITCHES, [8] = PTD_MAX_TOTAL_PORTS,
+							[9] = PTD_MAX_PORTS, [12] = PTD_MAX_TOTAL_PORTS };
+
+			if (ptc_parse_u32(optarg, c == 12 ? 0 : 1, max[c], &v)) {
+				fprintf(stderr, "ptnetd: %s must be %d..%u\n", lo[c + 1].name,
+					c == 12 ? 0 : 1, max[c]);
+				return -EINVAL;
+			}
+			if (c == 7)
+				cfg->max_switches = v;
+			else if (c == 8)
+				cfg->max_ports = v;
+			else if (c == 9)
+				cfg->max_ports_per_switch = v;
+			else
+				cfg->uid_max_ports = v;
+			break;
+		}
+		case 10: case 11: case 13:
+			if (ptc_parse_u32(optarg, c == 13 ? 0 : 1, 1u << 24, &v)) {
+				fprintf(stderr, "ptnetd: %s wants MiB, 1..16777216\n", lo[c + 1].name);
+				return -EINVAL;
+			}
+			if (c == 10)
+				cfg->max_port_mem = (uint64_t)v << 20;
+			else if (c == 11)
+				cfg->max_mem = (uint64_t)v << 20;
+			else
+				cfg->uid_max_mem = (uint64_t)v << 20;
+			break;
 		case 'v':
 			ptd_log_level = LOG_LVL_DEBUG;
 			break;

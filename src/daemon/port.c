@@ -91,8 +91,87 @@ fail:
 	return -errno;
 }
 
+static void uid_usage(struct ptd *d, uid_t uid, unsigned int *ports, uint64_t *mem)
+{
+	*ports = 0;
+	*mem = 0;
+	for (unsigned int i = 0; i < d->nsw; i++) {
+		struct ptd_switch *sw = d->sw[i];
+
+		for (unsigned int k = 0; k < sw->nports; k++) {
+			struct ptd_port *p = sw->ports[sw->active[k]];
+
+			if (p->uid == uid) {
+				(*ports)++;
+				*mem += p->size;
+			}
+		}
+	}
+}
+
+/* May CR attach to SW?  Root always may. */
+static bool switch_admits(const struct ptd_switch *sw, const struct ptd_cred *cr)
+{
+	if (!sw->acl || cr->uid == 0)
+		return true;
+	for (unsigned int i = 0; i < sw->nuid; i++)
+		if (sw->allow_uid[i] == cr->uid)
+			return true;
+	for (unsigned int i = 0; i < sw->ngid; i++)
+		if (sw->allow_gid[i] == cr->gid)
+			return true;
+	return false;
+}
+
+/* Every limit, each refusal naming the limit and the option that raises it. */
+static int check_limits(struct ptd *d, const struct ptc_portname *pn,
+			const struct ptnet_port_opts *o, const struct ptd_cred *cr, char *err,
+			size_t errlen)
+{
+	const struct ptd_config *c = &d->cfg;
+	uint64_t size = ptd_region_size(o), umem;
+	int ret = 0;
+	unsigned int uports;
+
+	if (d->nports >= c->max_ports) {
+		snprintf(err, errlen, "limit reached: ptnetd serves at most %u ports (raise with "
+			 "ptnetd --max-ports)", c->max_ports);
+		return -ENOSPC;
+	}
+	if (size > c->max_port_mem) {
+		snprintf(err, errlen, "limit reached: the port needs %llu MiB, more than the %llu MiB "
+			 "a port may use (fewer rings/slots or a smaller buf-size, or raise with "
+			 "ptnetd --max-port-mem)", (unsigned long long)(size >> 20),
+			 (unsigned long long)(c->max_port_mem >> 20));
+		return -ENOMEM;
+	}
+	if (d->mem + size > c->max_mem) {
+		snprintf(err, errlen, "limit reached: ports would use %llu MiB, more than the %llu "
+			 "MiB allowed in all (raise with ptnetd --max-mem)",
+			 (unsigned long long)((d->mem + size) >> 20),
+			 (unsigned long long)(c->max_mem >> 20));
+		return -ENOMEM;
+	}
+	if (cr->uid != 0 && (c->uid_max_ports || c->uid_max_mem)) {
+		uid_usage(d, cr->uid, &uports, &umem);
+		if (c->uid_max_ports && uports >= c->uid_max_ports) {
+			snprintf(err, errlen, "quota reached: uid %u may hold %u ports (raise with "
+				 "ptnetd --uid-max-ports)", (unsigned)cr->uid, c->uid_max_ports);
+			return -EDQUOT;
+		}
+		if (c->uid_max_mem && umem + size > c->uid_max_mem) {
+			snprintf(err, errlen, "quota reached: uid %u may use %llu MiB of port memory "
+				 "(raise with ptnetd --uid-max-mem)", (unsigned)cr->uid,
+				 (unsigned long long)(c->uid_max_mem >> 20));
+			return -EDQUOT;
+		}
+	}
+	(void)pn;
+	return ret;
+}
+
 int ptd_port_create(struct ptd *d, const char *full, const struct ptnet_port_opts *o, int kind,
-		    struct ptd_port **pp, char *err, size_t errlen)
+		    const struct ptd_cred *cr, struct ptd_port **pp, char *err, size_t errlen)
 {
 	struct ptc_portname pn;
 	struct ptd_switch *sw;
@@ -108,18 +187,32 @@ int ptd_port_create(struct ptd *d, const char *full, const struct ptnet_port_opt
 			 "'ptnetctl detach %s')", pn.full, pn.full);
 		return -EBUSY;
 	}
-	if (d->nports >= PTD_MAX_TOTAL_PORTS) {
-		snprintf(err, errlen, "too many ports: ptnetd serves at most %d", PTD_MAX_TOTAL_PORTS);
-		return -ENOSPC;
-	}
-	sw = ptd_switch_get(d, pn.sw, true, &ret);
-	if (!sw) {
-		snprintf(err, errlen, "cannot create switch %s: %s", pn.sw,
-			 ret == -ENOSPC ? "too many switches (at most 64)" : strerror(-ret));
+	ret = check_limits(d, &pn, o, cr, err, errlen);
+	if (ret)
 		return ret;
+	sw = ptd_switch_get(d, pn.sw, false, &ret);
+	if (sw && !switch_admits(sw, cr)) {
+		snprintf(err, errlen, "switch %s does not admit uid %u gid %u (its owner can allow "
+			 "it: ptnetctl switch add %s --allow-uid %u)", sw->name, (unsigned)cr->uid,
+			 (unsigned)cr->gid, sw->name, (unsigned)cr->uid);
+		return -EACCES;
 	}
-	if (sw->nports >= PTD_MAX_PORTS) {
-		snprintf(err, errlen, "switch %s is full (%d ports)", sw->name, PTD_MAX_PORTS);
+	if (!sw) {
+		if (d->nsw >= d->cfg.max_switches) {
+			snprintf(err, errlen, "limit reached: at most %u switches (raise with ptnetd "
+				 "--max-switches)", d->cfg.max_switches);
+			return -ENOSPC;
+		}
+		sw = ptd_switch_get(d, pn.sw, true, &ret);
+		if (!sw) {
+			snprintf(err, errlen, "cannot create switch %s: %s", pn.sw, strerror(-ret));
+			return ret;
+		}
+	}
+	if (sw->nports >= d->cfg.max_ports_per_switch) {
+		snprintf(err, errlen, "limit reached: switch %s has %u ports, the most allowed "
+			 "(raise with ptnetd --max-ports-per-switch, at most %d)", sw->name,
+			 sw->nports, PTD_MAX_PORTS);
 		return -ENOSPC;
 	}
 	p = calloc(1, sizeof(*p));
@@ -165,6 +258,8 @@ int ptd_port_create(struct ptd *d, const char *full, const struct ptnet_port_opt
 		goto fail;
 	}
 	d->nports++;
+	d->mem += p->size;
+	p->uid = cr->uid;
 	for (unsigned int i = 0; i < p->ntx; i++)
 		ptd_worker_add(d, &p->txq[i]);
 	*pp = p;
@@ -193,6 +288,7 @@ void ptd_port_destroy(struct ptd *d, struct ptd_port *p)
 	ptd_port_stats(p, &st);
 	ptd_stats_accum(&sw->gone, &st);
 	d->nports--;
+	d->mem -= p->size;
 	LOG_INFO("port %s detached (tx %llu rx %llu packets)", p->name,
 		 (unsigned long long)st.tx_packets, (unsigned long long)st.rx_packets);
 	port_free(p);

@@ -35,29 +35,61 @@ static void reg_write(struct ptd_port *p, unsigned int off, uint32_t v)
 	p->regs[off / 4] = v;
 }
 
+/* Layout of a region for O: ring offsets, buffer pool, bytes used and total size. */
+struct layout {
+	uint64_t atok, ktoa, nifp, ring[2 * PTNET_MAX_RINGS], bufs, used, size;
+	uint32_t buf_num;
+};
+
+static void layout(const struct ptnet_port_opts *o, struct layout *l)
+{
+	unsigned int nrings = o->tx_rings + o->rx_rings;
+	uint64_t off;
+
+	l->atok = PTNET_REGION_HDR_SIZE;
+	l->ktoa = l->atok + PAGE;
+	l->nifp = l->ktoa + PAGE;
+	off = ALIGN(l->nifp + sizeof(struct netmap_if) + 8 * nrings, PAGE);
+	for (unsigned int i = 0; i < nrings; i++) {
+		uint32_t ns = i < o->tx_rings ? o->tx_slots : o->rx_slots;
+
+		l->ring[i] = off;
+		off = ALIGN(off + sizeof(struct netmap_ring) + 16ull * ns, NM_CACHE_ALIGN);
+	}
+	l->bufs = ALIGN(off, PAGE);
+	l->buf_num = 2 + o->tx_rings * o->tx_slots + o->rx_rings * o->rx_slots;
+	l->used = l->bufs + (uint64_t)l->buf_num * o->buf_size;
+	l->size = next_pow2(l->used);
+}
+
+uint64_t ptd_region_size(const struct ptnet_port_opts *o)
+{
+	struct layout l;
+
+	layout(o, &l);
+	return l.size;
+}
+
 int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, char *err,
 		      size_t errlen)
 {
 	unsigned int nrings = o->tx_rings + o->rx_rings;
-	uint64_t atok_ofs = PTNET_REGION_HDR_SIZE, ktoa_ofs = atok_ofs + PAGE;
-	uint64_t nifp_ofs = ktoa_ofs + PAGE, ring_ofs[2 * PTNET_MAX_RINGS];
-	uint64_t off, buf_ofs, used, size;
+	struct layout l;
+	uint64_t atok_ofs, ktoa_ofs, nifp_ofs, *ring_ofs, buf_ofs, used, size;
 	uint32_t buf_num, next_buf = 2;
 	struct netmap_if *nifp;
 	char mname[96];
 	int fd, ret;
 
-	off = ALIGN(nifp_ofs + sizeof(struct netmap_if) + 8 * nrings, PAGE);
-	for (unsigned int i = 0; i < nrings; i++) {
-		uint32_t ns = i < o->tx_rings ? o->tx_slots : o->rx_slots;
-
-		ring_ofs[i] = off;
-		off = ALIGN(off + sizeof(struct netmap_ring) + 16ull * ns, NM_CACHE_ALIGN);
-	}
-	buf_ofs = ALIGN(off, PAGE);
-	buf_num = 2 + o->tx_rings * o->tx_slots + o->rx_rings * o->rx_slots;
-	used = buf_ofs + (uint64_t)buf_num * o->buf_size;
-	size = next_pow2(used);
+	layout(o, &l);
+	atok_ofs = l.atok;
+	ktoa_ofs = l.ktoa;
+	nifp_ofs = l.nifp;
+	ring_ofs = l.ring;
+	buf_ofs = l.bufs;
+	buf_num = l.buf_num;
+	used = l.used;
+	size = l.size;
 
 	snprintf(mname, sizeof(mname), "ptnet:%s", p->name);
 	fd = memfd_create(mname, MFD_CLOEXEC | MFD_ALLOW_SEALING);

@@ -71,7 +71,7 @@ int ptd_switch_add_port(struct ptd_switch *sw, struct ptd_port *p)
 {
 	unsigned int idx;
 
-	if (sw->nports == PTD_MAX_PORTS)
+	if (sw->nports >= PTD_MAX_PORTS)
 		return -ENOSPC;
 	for (idx = 0; idx < PTD_MAX_PORTS; idx++)
 		if (!sw->ports[idx])

@@ -382,7 +382,7 @@ void ptd_tap_stop(struct ptd_port *p)
 }
 
 int ptd_tap_create(struct ptd *d, const char *name, const struct ptd_tap_conf *tc,
-		   struct ptd_port **pp, char *err, size_t errlen)
+		   const struct ptd_cred *cr, struct ptd_port **pp, char *err, size_t errlen)
 {
 	struct ptnet_port_opts o = { 0 };
 	struct ptc_portname pn;
@@ -428,7 +428,7 @@ int ptd_tap_create(struct ptd *d, const char *name, const struct ptd_tap_conf *t
 		free(t);
 		return ret;
 	}
-	ret = ptd_port_create(d, name, &o, PTNET_KIND_TAP, &p, err, errlen);
+	ret = ptd_port_create(d, name, &o, PTNET_KIND_TAP, cr, &p, err, errlen);
 	if (ret) {
 		free(t);
 		return ret;

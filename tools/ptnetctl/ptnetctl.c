@@ -185,7 +185,8 @@ static void usage(FILE *f)
 		"  list                    switches and their ports\n"
 		"  stats [SWITCH|PORT]     counters (packets, bytes, drops by reason)\n"
 		"  detach PORT             detach a port (its client sees it gone)\n"
-		"  switch add|del NAME     create or delete a switch (valeNAME)\n"
+		"  switch add|del NAME [--allow-uid U,..] [--allow-gid G,..]\n"
+		"                          create (optionally restricted to these users) or delete a switch\n"
 		"  tap add PORT [--netns NS] [--ifname IF] [--queues N] [--mtu M] [--mac MAC]\n"
 		"                          create a TAP interface on the switch, served by ptnetd\n"
 		"  tap del PORT            delete it (the interface goes away)\n"
@@ -243,11 +244,26 @@ int main(int argc, char **argv)
 		}
 		snprintf(req, sizeof(req), "detach %.200s", argv[optind]);
 	} else if (!strcmp(cmd, "switch")) {
-		if (argc - optind != 2 || (strcmp(argv[optind], "add") && strcmp(argv[optind], "del"))) {
-			fprintf(stderr, "ptnetctl: usage: ptnetctl switch add|del NAME\n");
+		size_t n;
+
+		if (argc - optind < 2 || (strcmp(argv[optind], "add") && strcmp(argv[optind], "del"))) {
+			fprintf(stderr, "ptnetctl: usage: ptnetctl switch add|del NAME "
+				"[--allow-uid U,..] [--allow-gid G,..]\n");
 			return 2;
 		}
-		snprintf(req, sizeof(req), "switch-%s %.200s", argv[optind], argv[optind + 1]);
+		n = (size_t)snprintf(req, sizeof(req), "switch-%s %.200s", argv[optind],
+				     argv[optind + 1]);
+		for (int i = optind + 2; i < argc; i++) {
+			if ((strcmp(argv[i], "--allow-uid") && strcmp(argv[i], "--allow-gid")) ||
+			    i + 1 == argc || strchr(argv[i + 1], ' ')) {
+				fprintf(stderr, "ptnetctl: switch add: bad option '%s' (--allow-uid "
+					"LIST, --allow-gid LIST)\n", argv[i]);
+				return 2;
+			}
+			n += (size_t)snprintf(req + n, sizeof(req) - n, " %s=%.100s", argv[i] + 2,
+					      argv[i + 1]);
+			i++;
+		}
 	} else if (!strcmp(cmd, "tap")) {
 		if (tap_request(req, sizeof(req), argc - optind, argv + optind))
 			return 2;
