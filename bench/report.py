@@ -286,8 +286,10 @@ def cmd_summary(args):
     bgl = select(recs, test="background")
     if bgl:
         fr = [100.0 * r["machine_busy_s"] / (r["wall_s"] * r["ncpu"]) for r in bgl]
-        print("  other load before each repetition (1 s, %% of all CPUs): %s%s"
+        waited = sum(r.get("waited_s", 0) for r in bgl)
+        print("  other load before each repetition (1 s, %% of all CPUs): %s%s%s"
               % (" ".join("%.0f%%" % f for f in fr),
+                 " (waited %d s for quiet)" % waited if waited else "",
                  "  <- something else is running: numbers are disturbed"
                  if max(fr) > 5 else ""))
     pongs = [r for r in select(recs, test="rtt") if r.get("pong") is None]

@@ -6,7 +6,7 @@
 # bridge), interleaved and repeated in one run.  See bench/README.md.
 #
 #	sudo bench/run.sh [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin]
-#	                  [--kernel-only] [--ptnetd-args "ARGS"] [-o DIR]
+#	                  [--kernel-only] [--ptnetd-args "ARGS"] [--wait-quiet S] [-o DIR]
 #
 # Prints the environment, the command line and a table of medians, spreads
 # (min..max), ratios ptnet/kernel and the targets.  Raw JSON lines go to
@@ -17,13 +17,14 @@ set -u
 usage() {
 	cat <<EOF
 usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--kernel-only]
-          [--ptnetd-args "ARGS"] [-o DIR]
+          [--ptnetd-args "ARGS"] [--wait-quiet S] [-o DIR]
   -r REPS        repetitions of every measurement (default 3)
   -d SECONDS     length of each one-way rate measurement (default 3)
   -n PING_COUNT  ping-pong transactions per RTT measurement (default 20000)
   --pin          client/sender on CPU 0, server/receiver on CPU 1 (taskset)
   --kernel-only  skip the ptnet side (kernel baseline only)
   --ptnetd-args "ARGS"  extra ptnetd options, e.g. "-w 1" (default: none)
+  --wait-quiet S before each repetition wait up to S seconds for other load < 5 %
   -o DIR         results directory (default bench/results/<timestamp>)
 Needs root (network namespaces).  Builds with make if binaries are missing.
 EOF
@@ -37,6 +38,7 @@ PIN=0
 KERNEL_ONLY=0
 OUTDIR=
 PTNETD_ARGS=
+WAIT_QUIET=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-r) REPS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
@@ -44,12 +46,16 @@ while [ $# -gt 0 ]; do
 	-n) PING_N=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 	-o) OUTDIR=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 	--ptnetd-args) PTNETD_ARGS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+	--wait-quiet) WAIT_QUIET=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 	--pin) PIN=1; shift ;;
 	--kernel-only) KERNEL_ONLY=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 done
+case "$WAIT_QUIET" in
+''|*[!0-9]*) echo "run.sh: --wait-quiet takes seconds (got '$WAIT_QUIET')" >&2; exit 2 ;;
+esac
 for v in "$REPS" "$DUR" "$PING_N"; do
 	case "$v" in
 	''|*[!0-9]*|0) echo "run.sh: -r, -d and -n take positive integers (got '$v')" >&2; exit 2 ;;
@@ -282,7 +288,7 @@ record() {
 		git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty tree)')"
 	echo "command:  $CMDLINE"
 	echo "options:  reps=$REPS duration=${DUR}s ping_count=$PING_N pin=$PIN kernel_only=$KERNEL_ONLY" \
-		"ptnetd_args='$PTNETD_ARGS'"
+		"ptnetd_args='$PTNETD_ARGS' wait_quiet=$WAIT_QUIET"
 	echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-min load average at start)"
 	echo "results:  $RES"
 } >"$RES/env.txt"
@@ -438,14 +444,25 @@ else
 fi
 log "run.sh: $REPS repetitions, about $((REPS * (${#RATE_IMPLS[@]} * 2 * (DUR + 3) + ${#RTT_IMPLS[@]} * 2 * 4))) s or more"
 # background REP: machine busy time over 1 s with nothing of ours running;
-# anything else on the machine (other users' jobs) shows up here.
+# anything else on the machine (other users' jobs) shows up here.  With
+# --wait-quiet S, retry for up to S seconds until it is below 5 % of all CPUs.
 background() {
-	local m0 m1
-	m0=$(machine_busy_ticks)
-	sleep 1
-	m1=$(machine_busy_ticks)
-	record rep="$1" test=background machine_busy_s="$(ticks_to_s $((m1 - m0)))" \
-		ncpu="$(nproc)" wall_s=1
+	local m0 m1 busy waited=0 ncpu
+	ncpu=$(nproc)
+	while :; do
+		m0=$(machine_busy_ticks)
+		sleep 1
+		m1=$(machine_busy_ticks)
+		busy=$((m1 - m0))
+		# busy ticks in 1 s vs 5 % of ncpu * CLK_TCK
+		[ $((busy * 20)) -le $((ncpu * CLK_TCK)) ] && break
+		[ $waited -ge "$WAIT_QUIET" ] && break
+		[ $waited -eq 0 ] && log "  [$1/$REPS] machine busy ($busy ticks/s), waiting up to ${WAIT_QUIET} s"
+		sleep 2
+		waited=$((waited + 3))
+	done
+	record rep="$1" test=background machine_busy_s="$(ticks_to_s $busy)" \
+		ncpu="$ncpu" wall_s=1 waited_s=$waited
 }
 
 for ((rep = 1; rep <= REPS; rep++)); do
