@@ -45,6 +45,7 @@ struct ptnet_port_opts {
 	uint32_t rx_slots;	/* default tx_slots */
 	uint32_t buf_size;	/* 256..65536, multiple of 64, default 2048 */
 	uint32_t vnet_hdr_len;	/* 0 or 12 */
+	uint32_t mtu;		/* largest IP packet ptnetd segments GSO frames to (default 1500) */
 	uint8_t mac[6];		/* used when mac_set */
 	uint8_t mac_set;
 	uint32_t spin_us;	/* ptnet_port_wait polls this long before sleeping (default 50) */
@@ -69,7 +70,7 @@ const char *ptnet_socket_path(void);
 /*
  * Open port NAME ("valeX:Y", optionally followed by
  * "@conf:rings=N,tx-rings=N,rx-rings=N,slots=N,tx-slots=N,rx-slots=N,
- * buf-size=N,mac=XX:XX:XX:XX:XX:XX,vnet-hdr=0|12"; @conf values override
+ * buf-size=N,mac=XX:XX:XX:XX:XX:XX,vnet-hdr=0|12,mtu=N"; @conf values override
  * OPTS, which may be NULL).  The port exists while it is open.
  * Returns 0 and *portp, or -ENOENT/-ECONNREFUSED (ptnetd not running),
  * -EINVAL (bad name or option), -EBUSY (name in use), -EPROTO (version

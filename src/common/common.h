@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <ptnet/ptnet.h>
 
-#define PTC_MAX_TOKENS		32
+#define PTC_MAX_TOKENS		64
 #define PTC_MAX_MSG		4096	/* largest control message, bytes */
 #define PTC_NAME_MAX		15	/* switch and port identifiers (IFNAMSIZ - 1) */
 #define PTC_FULLNAME_MAX	(2 * PTC_NAME_MAX + 2)
@@ -50,6 +50,7 @@ int ptc_valid_ident(const char *s, size_t len);
 #define PTC_OPT_BUF_SIZE	0x10
 #define PTC_OPT_VNET_HDR	0x20
 #define PTC_OPT_MAC		0x40
+#define PTC_OPT_MTU		0x80
 
 /*
  * Apply one port option KEY=VALUE (rings, tx-rings, rx-rings, slots,

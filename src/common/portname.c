@@ -74,6 +74,16 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 		*given |= PTC_OPT_BUF_SIZE;
 		return 0;
 	}
+	if (!strcmp(key, "mtu")) {
+		ret = ptc_parse_u32(value, 68, 65535, &v);
+		if (ret) {
+			snprintf(err, errlen, "mtu=%s: must be 68..65535", value);
+			return ret;
+		}
+		o->mtu = v;
+		*given |= PTC_OPT_MTU;
+		return 0;
+	}
 	if (!strcmp(key, "vnet-hdr")) {
 		ret = ptc_parse_u32(value, 0, PTNET_VNET_HDR_LEN, &v);
 		if (ret || (v != 0 && v != PTNET_VNET_HDR_LEN)) {
@@ -86,7 +96,7 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 		return 0;
 	}
 	snprintf(err, errlen, "unknown option '%s' (known: rings tx-rings rx-rings slots "
-		 "tx-slots rx-slots buf-size vnet-hdr mac)", key);
+		 "tx-slots rx-slots buf-size vnet-hdr mac mtu)", key);
 	return -ENOENT;
 }
 
@@ -102,6 +112,8 @@ int ptc_opts_finish(struct ptnet_port_opts *o, char *err, size_t errlen)
 		o->rx_slots = o->tx_slots;
 	if (!o->buf_size)
 		o->buf_size = PTNET_DEF_BUF_SIZE;
+	if (!o->mtu)
+		o->mtu = 1500;
 	if (o->tx_rings > PTNET_MAX_RINGS || o->rx_rings > PTNET_MAX_RINGS) {
 		snprintf(err, errlen, "at most %d rings per direction", PTNET_MAX_RINGS);
 		return -EINVAL;

@@ -18,6 +18,7 @@
 #include <ptnet/ring.h>
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/offload.h"
 
 #define NOSLOT		0xffffffffu
 #define LIST_END	0xffffu
@@ -29,23 +30,22 @@ struct pkt {
 	uint32_t len;		/* bytes, vnet header included */
 };
 
-struct frag {
-	const uint8_t *buf;
-	uint32_t len;
-};
 
 struct dlist {
 	uint16_t head, tail;
 };
 
 struct scratch {
-	struct frag frags[PTD_BATCH + NETMAP_MAX_FRAGS];
+	struct ptd_frag frags[PTD_BATCH + NETMAP_MAX_FRAGS];
 	struct pkt pkts[PTD_BATCH];
 	struct dlist dst[PTD_MAX_PORTS];
 	struct dlist flood;
 	uint16_t dsts[PTD_MAX_PORTS];
 	unsigned int ndsts;
 	uint8_t seen[PTD_MAX_PORTS];
+	/* Software offload: a GSO frame made linear, and segmentation scratch. */
+	uint8_t lin[PTD_GSO_SCRATCH_MAX];
+	uint8_t seg[PTD_GSO_SCRATCH_MAX];
 };
 
 static __thread struct scratch fs;
@@ -163,7 +163,7 @@ static inline uint8_t *rx_buf(struct ptd_port *dp, struct netmap_slot *s)
  * are put in front (a header the source did not have).  Returns the slots
  * used, or -(slots used) if a destination slot was invalid (packet dropped).
  */
-static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const struct frag *fr,
+static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const struct ptd_frag *fr,
 		    unsigned int nfr, uint32_t skip, uint32_t prefix, uint32_t nslots)
 {
 	uint32_t bsz = dp->buf_size, n = q->nslots;
@@ -233,14 +233,132 @@ static uint32_t pkt_slots(const struct pkt *pk, const struct ptd_port *src,
 	return ns ? ns : 1;
 }
 
-/* Does a packet with a header need offload work the destination cannot take? */
-static bool needs_offload(const struct frag *fr)
+/* How a packet goes to one destination. */
+enum { M_COPY, M_CSUM, M_GSO, M_DROP };
+
+struct plan {
+	int mode;
+	uint32_t slots;			/* slots to reserve (an upper bound for M_GSO) */
+	uint32_t segs;			/* M_GSO */
+	uint32_t lin_len;		/* M_GSO: the frame is in fs.lin */
+	struct ptd_vnet_hdr h;
+};
+
+/* Copy a packet without its SKIP-byte header into fs.lin; its length or 0. */
+static uint32_t linearize(const struct pkt *pk, uint32_t skip)
 {
-	/* virtio_net_hdr: flags at 0 (NEEDS_CSUM = 1), gso_type at 1. */
-	return (fr->buf[0] & 1) || (fr->buf[1] & 0x7f);
+	const struct ptd_frag *fr = &fs.frags[pk->first];
+	uint32_t off = 0;
+
+	if (pk->len - skip > sizeof(fs.lin))
+		return 0;
+	for (unsigned int f = 0; f < pk->nfrags; f++) {
+		uint32_t l = fr[f].len, from = 0;
+
+		if (skip) {
+			from = skip < l ? skip : l;
+			skip -= from;
+		}
+		memcpy(fs.lin + off, fr[f].buf + from, l - from);
+		off += l - from;
+	}
+	return off;
 }
 
-/* Deliver the packets on list U merged with the flood list into port D. */
+static void plan_pkt(const struct pkt *pk, const struct ptd_port *src, const struct ptd_port *dp,
+		     struct plan *pl)
+{
+	uint32_t sh = src->vnet_hdr_len, dh = dp->vnet_hdr_len;
+
+	pl->mode = M_COPY;
+	if (sh) {
+		ptd_vnet_hdr_load(&pl->h, fs.frags[pk->first].buf, sh);
+		if (ptd_vnet_hdr_check(&pl->h, pk->len - sh)) {
+			pl->mode = M_DROP;
+			return;
+		}
+	}
+	if (sh && !dh) {
+		/* The destination takes no header: do its offloads in software. */
+		if (pl->h.gso_type != PTD_VNET_GSO_NONE) {
+			uint32_t len = linearize(pk, sh);
+			uint32_t per = (dp->mtu + PTD_GSO_MAX_L2 + dp->buf_size - 1) / dp->buf_size;
+
+			pl->lin_len = len;
+			pl->segs = len ? ptd_gso_count(&pl->h, fs.lin, len, dp->mtu) : 0;
+			pl->slots = pl->segs * per;
+			pl->mode = pl->segs && per <= NETMAP_MAX_FRAGS ? M_GSO : M_DROP;
+			return;
+		}
+		if (pl->h.flags & PTD_VNET_F_NEEDS_CSUM)
+			pl->mode = M_CSUM;
+	}
+	pl->slots = pkt_slots(pk, src, dp);
+	if (!pl->slots)
+		pl->mode = M_DROP;
+}
+
+struct seg_ctx {
+	struct ptd_port *dp;
+	struct ptd_rxq *q;
+	uint32_t j;			/* next slot */
+	uint32_t room;			/* slots left for this packet */
+	uint32_t used;
+	bool bad;
+};
+
+/* ptd_gso_segment's callback: one segment into the next slots. */
+static void emit_seg(const uint8_t *frame, uint32_t len, void *arg)
+{
+	struct seg_ctx *c = arg;
+	struct ptd_frag one = { .buf = (uint8_t *)frame, .len = len };
+	uint32_t ns = (len + c->dp->buf_size - 1) / c->dp->buf_size;
+	int r;
+
+	if (c->bad || !ns || ns > c->room) {
+		c->bad = true;
+		return;
+	}
+	r = copy_pkt(c->dp, c->q, c->j, &one, 1, 0, 0, ns);
+	if (r < 0)
+		c->bad = true;
+	r = r < 0 ? -r : r;
+	c->j = ptnet_idx_add(c->j, (uint32_t)r, c->q->nslots);
+	c->room -= (uint32_t)r;
+	c->used += (uint32_t)r;
+}
+
+/* Finish a checksum the source left to the device, in the copied slots. */
+static void csum_slots(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, uint32_t ns,
+		       const struct ptd_vnet_hdr *h)
+{
+	struct ptd_frag fr[NETMAP_MAX_FRAGS];
+
+	for (uint32_t k = 0; k < ns; k++, j = ptnet_idx_add(j, 1, q->nslots)) {
+		fr[k].buf = rx_buf(dp, &q->slot[j]);
+		fr[k].len = PTNET_READ_ONCE(q->slot[j].len);
+		if (!fr[k].buf)
+			return;
+	}
+	ptd_csum_complete_frags(fr, ns, 0, h->csum_start, h->csum_offset);
+}
+
+/* Next packet of the merge of lists *A and *C, in batch order. */
+static inline uint16_t merge_next(uint16_t *a, uint16_t *c)
+{
+	uint16_t i;
+
+	if (*c == LIST_END || (*a != LIST_END && *a < *c)) {
+		i = *a;
+		*a = fs.pkts[i].next;
+	} else {
+		i = *c;
+		*c = fs.pkts[i].next;
+	}
+	return i;
+}
+
+/* Deliver the packets on list U merged with the flood list B into port DP. */
 static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_t b)
 {
 	struct ptd_port *src = sq->port;
@@ -248,58 +366,70 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 	uint32_t sh = src->vnet_hdr_len, dh = dp->vnet_hdr_len;
 	uint32_t skip = sh > dh ? sh : 0, prefix = dh > sh ? dh : 0;
 	uint32_t needed = 0, start = 0, lease = 0, used = 0;
-	uint64_t rx_pk = 0, rx_by = 0, d_full = 0, d_bad = 0, d_off = 0;
+	uint64_t rx_pk = 0, rx_by = 0, rx_seg = 0, d_full = 0, d_bad = 0, d_off = 0;
 	uint16_t a, c;
 	int got;
 
 	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
-		uint16_t i;
+		struct plan pl;
 
-		if (c == LIST_END || (a != LIST_END && a < c)) {
-			i = a;
-			a = fs.pkts[a].next;
-		} else {
-			i = c;
-			c = fs.pkts[c].next;
-		}
-		needed += pkt_slots(&fs.pkts[i], src, dp);
+		plan_pkt(&fs.pkts[merge_next(&a, &c)], src, dp, &pl);
+		if (pl.mode != M_DROP)
+			needed += pl.slots;
 	}
 	got = needed ? rxq_reserve(q, needed, &start, &lease) : 0;
 
 	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
-		const struct pkt *pk;
-		uint32_t ns;
-		uint16_t i;
+		const struct pkt *pk = &fs.pkts[merge_next(&a, &c)];
+		uint32_t j = ptnet_idx_add(start, used, q->nslots);
+		struct plan pl;
 		int r;
 
-		if (c == LIST_END || (a != LIST_END && a < c)) {
-			i = a;
-			a = fs.pkts[a].next;
-		} else {
-			i = c;
-			c = fs.pkts[c].next;
-		}
-		pk = &fs.pkts[i];
-		ns = pkt_slots(pk, src, dp);
-		if (got < 0 || !ns) {
-			d_bad++;
-			continue;
-		}
-		if (skip && needs_offload(&fs.frags[pk->first])) {
+		plan_pkt(pk, src, dp, &pl);
+		if (pl.mode == M_DROP) {
 			d_off++;
 			continue;
 		}
-		if (used + ns > (uint32_t)got) {
+		if (got < 0) {
+			d_bad++;
+			continue;
+		}
+		if (used + pl.slots > (uint32_t)got) {
 			d_full++;
 			continue;
 		}
-		r = copy_pkt(dp, q, ptnet_idx_add(start, used, q->nslots), &fs.frags[pk->first],
-			     pk->nfrags, skip, prefix, ns);
+		if (pl.mode == M_GSO) {
+			struct seg_ctx sc = { .dp = dp, .q = q, .j = j, .room = pl.slots };
+			uint32_t len = pl.lin_len;	/* plan_pkt left the frame in fs.lin */
+
+			r = ptd_gso_segment(&pl.h, fs.lin, len, dp->mtu, fs.seg, sizeof(fs.seg),
+					    emit_seg, &sc);
+			if (r <= 0 || sc.bad || (uint32_t)r != pl.segs) {
+				/* The client changed the frame under us: blank what we wrote. */
+				for (uint32_t k = 0; k < sc.used; k++) {
+					uint32_t x = ptnet_idx_add(j, k, q->nslots);
+
+					PTNET_WRITE_ONCE(q->slot[x].len, 0);
+					PTNET_WRITE_ONCE(q->slot[x].flags, 0);
+				}
+				used += sc.used;
+				d_off++;
+				continue;
+			}
+			used += sc.used;
+			rx_pk++;
+			rx_seg += (uint32_t)r - 1;
+			rx_by += len;
+			continue;
+		}
+		r = copy_pkt(dp, q, j, &fs.frags[pk->first], pk->nfrags, skip, prefix, pl.slots);
 		if (r < 0) {
 			used += (uint32_t)-r;
 			d_bad++;
 			continue;
 		}
+		if (pl.mode == M_CSUM)
+			csum_slots(dp, q, j, (uint32_t)r, &pl.h);
 		used += (uint32_t)r;
 		rx_pk++;
 		rx_by += pk->len - skip + prefix;
@@ -310,6 +440,8 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 		ptnet_stat_add(&dp->st.rx_packets, rx_pk);
 		ptnet_stat_add(&dp->st.rx_bytes, rx_by);
 	}
+	if (rx_seg)
+		ptnet_stat_add(&dp->st.rx_segs, rx_seg);
 	if (d_full)
 		ptnet_stat_add(&dp->st.drop_ring_full, d_full);
 	if (d_bad)

@@ -127,7 +127,7 @@ int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, char 
 	p->buf_size = o->buf_size;
 	p->buf_num = buf_num;
 	p->vnet_hdr_len = o->vnet_hdr_len;
-	p->mtu = o->buf_size * NETMAP_MAX_FRAGS > 65535 ? 65535 : o->buf_size * NETMAP_MAX_FRAGS;
+	p->mtu = o->mtu;
 	p->ntx = o->tx_rings;
 	p->nrx = o->rx_rings;
 

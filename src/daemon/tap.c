@@ -419,6 +419,7 @@ int ptd_tap_create(struct ptd *d, const char *name, const struct ptd_tap_conf *t
 	o.tx_slots = o.rx_slots = 2048;
 	o.buf_size = 4096;
 	o.vnet_hdr_len = PTNET_VNET_HDR_LEN;
+	o.mtu = tc->mtu;
 	if (tc->mac) {
 		memcpy(o.mac, tc->mac, 6);
 		o.mac_set = 1;

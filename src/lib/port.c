@@ -81,8 +81,8 @@ static int build_request(char *req, size_t len, const char *name,
 			 const struct ptnet_port_opts *o)
 {
 	int n = snprintf(req, len, "attach %s tx-rings=%u rx-rings=%u tx-slots=%u rx-slots=%u "
-			 "buf-size=%u vnet-hdr=%u", name, o->tx_rings, o->rx_rings, o->tx_slots,
-			 o->rx_slots, o->buf_size, o->vnet_hdr_len);
+			 "buf-size=%u vnet-hdr=%u mtu=%u", name, o->tx_rings, o->rx_rings,
+			 o->tx_slots, o->rx_slots, o->buf_size, o->vnet_hdr_len, o->mtu);
 
 	if (o->mac_set) {
 		char mac[18];
