@@ -71,7 +71,9 @@
 #define PTNET_IO_X_BUF_SIZE	84	/* bytes per buffer */
 #define PTNET_IO_X_MTU		88	/* largest frame the port accepts */
 #define PTNET_IO_X_STATUS	92	/* PTNET_STATUS_* */
-#define PTNET_IO_X_END		96
+#define PTNET_IO_X_PTCTL_RESULT	96	/* VM ports: result of the last PTCTL (0 or errno) */
+#define PTNET_IO_X_NUM_VECTORS	100	/* VM ports: ivshmem vectors (1 + rings) */
+#define PTNET_IO_X_END		104
 #define PTNET_IO_KICK_BASE	128	/* netmap: per-ring kick registers */
 
 /* PTNET_IO_PTFEAT bits. */
