@@ -182,7 +182,7 @@ def cmd_summary(args):
             print(f.read().rstrip())
     except OSError:
         pass
-    reps = sorted({r["rep"] for r in recs if r["test"] != "background"})
+    reps = sorted({r["rep"] for r in recs if r["test"] in ("rate", "rtt")})
     failed = [r for r in recs if not r.get("ok")]
 
     # (title, better, record filter, metric fn, kernel impls, target)
@@ -292,6 +292,11 @@ def cmd_summary(args):
                  " (waited %d s for quiet)" % waited if waited else "",
                  "  <- something else is running: numbers are disturbed"
                  if max(fr) > 5 else ""))
+    restarts = select(recs, test="event", event="ptnetd_restart")
+    if restarts:
+        print("  ptnetd died and was restarted %d time(s), before repetition(s) %s"
+              " (see ptnetd.log)" % (len(restarts),
+                                     " ".join(str(r["rep"]) for r in restarts)))
     pongs = [r for r in select(recs, test="rtt") if r.get("pong") is None]
     if pongs:
         print("  %d pong process(es) printed no summary (see their .err files)" % len(pongs))

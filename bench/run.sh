@@ -115,10 +115,29 @@ RES=${OUTDIR:-$BENCH_DIR/results/$TS}
 mkdir -p "$RES" || exit 1
 ALL=$RES/all.jsonl
 : >"$ALL"
-SOCKDIR=
 PTNETD_PID=
+PTNETD_RESTARTS=0
 BG_PIDS=
 FAILED=0
+
+# Private copies of the binaries: others may rebuild build/ during the run,
+# and a run must not mix versions (say, a new client with an old daemon).
+SOCKDIR=$(mktemp -d /tmp/ptnet-bench.XXXXXX) || exit 1
+mkdir -p "$SOCKDIR/bin"
+snapshot() {
+	[ -x "$1" ] || return 0
+	cp "$1" "$SOCKDIR/bin/" || { log "run.sh: cannot copy $1"; exit 1; }
+	echo "$SOCKDIR/bin/$(basename "$1")"
+}
+BIN_SUMS=$(cd "$ROOT" && for b in "$PTNETD" "$PKTGEN" "$PTNETCTL" "$KUDP"; do
+	[ -x "$b" ] && printf '%s %s %s; ' "${b#"$ROOT"/}" \
+		"$(date -r "$b" '+%H:%M:%S')" "$(sha256sum "$b" | cut -c1-12)"
+done)
+PTNETD=$(snapshot "$PTNETD")
+PKTGEN=$(snapshot "$PKTGEN")
+PTNETCTL=$(snapshot "$PTNETCTL")
+[ -n "$PTNETCTL" ] || PTNETCTL=/nonexistent
+KUDP=$(snapshot "$KUDP")
 
 # kill_wait PID: SIGTERM, up to 3 s grace, then SIGKILL.
 kill_wait() {
@@ -289,6 +308,7 @@ record() {
 	echo "command:  $CMDLINE"
 	echo "options:  reps=$REPS duration=${DUR}s ping_count=$PING_N pin=$PIN kernel_only=$KERNEL_ONLY" \
 		"ptnetd_args='$PTNETD_ARGS' wait_quiet=$WAIT_QUIET"
+	echo "binaries: $BIN_SUMS(name, mtime, sha256 prefix; copied for the run)"
 	echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-min load average at start)"
 	echo "results:  $RES"
 } >"$RES/env.txt"
@@ -298,12 +318,15 @@ log "run.sh: results in $RES"
 ptb_netns_veth "$$" || { log "run.sh: veth namespaces failed"; exit 1; }
 ptb_netns_bridge "$$" || { log "run.sh: bridge namespaces failed"; exit 1; }
 
-if [ $KERNEL_ONLY -eq 0 ]; then
-	SOCKDIR=$(mktemp -d /tmp/ptnet-bench.XXXXXX) || exit 1
-	SOCK=$SOCKDIR/ptnetd.sock
-	export PTNET_SOCKET=$SOCK
+SOCK=$SOCKDIR/ptnetd.sock
+export PTNET_SOCKET=$SOCK
+
+# ptnetd_start: start ptnetd on $SOCK, wait (at most 5 s) for its socket.
+ptnetd_start() {
+	local i
+	rm -f "$SOCK"
 	# shellcheck disable=SC2086 # PTNETD_ARGS is a list of words
-	"$PTNETD" -s "$SOCK" $PTNETD_ARGS >"$RES/ptnetd.log" 2>&1 &
+	"$PTNETD" -s "$SOCK" $PTNETD_ARGS >>"$RES/ptnetd.log" 2>&1 &
 	PTNETD_PID=$!
 	for i in $(seq 50); do
 		[ -S "$SOCK" ] && break
@@ -312,11 +335,25 @@ if [ $KERNEL_ONLY -eq 0 ]; then
 	done
 	if [ ! -S "$SOCK" ] || ! kill -0 "$PTNETD_PID" 2>/dev/null; then
 		log "run.sh: ptnetd did not come up on $SOCK within 5 s; its log:"
-		cat "$RES/ptnetd.log" >&2
+		tail -20 "$RES/ptnetd.log" >&9
 		exit 1
 	fi
 	log "run.sh: ptnetd pid $PTNETD_PID on $SOCK"
-fi
+}
+
+# ptnetd_check: before each ptnet measurement; a daemon that died (or was
+# killed from outside) is logged, counted and restarted.
+ptnetd_check() {
+	kill -0 "$PTNETD_PID" 2>/dev/null && return 0
+	wait "$PTNETD_PID" 2>/dev/null
+	log "run.sh: ptnetd (pid $PTNETD_PID) is gone (status $?); last lines of its log:"
+	tail -3 "$RES/ptnetd.log" | sed 's/^/    /' >&9
+	PTNETD_RESTARTS=$((PTNETD_RESTARTS + 1))
+	record test=event event=ptnetd_restart rep="${1:-0}" old_pid="$PTNETD_PID"
+	ptnetd_start
+}
+
+[ $KERNEL_ONLY -eq 0 ] && ptnetd_start
 
 # ---------------------------------------------------------------- measurements
 PORT_RATE=9000
@@ -328,6 +365,7 @@ rate() {
 	local impl=$1 frame=$2 rep=$3 tag rxf txf rxp rc_rx=0 rc_tx=0
 	local m0 m1 d0=0 d1=0 k0 k1 t0 t1 ns_tx ns_rx ip payload
 	tag=$RES/r$rep-rate$frame-$impl
+	[ "$impl" = ptnet ] && ptnetd_check "$rep"
 	rxf=$tag-rx.json
 	txf=$tag-tx.json
 	payload=$((frame - 42))
@@ -368,6 +406,7 @@ rate() {
 	t1=$(date +%s.%N)
 	m1=$(machine_busy_ticks)
 	[ -n "$PTNETD_PID" ] && d1=$(proc_cpu_ticks "$PTNETD_PID")
+	[ "$d1" -ge "$d0" ] || d1=$d0	# the daemon died meanwhile
 	# shellcheck disable=SC2086
 	k1=$(pids_cpu_ticks $KSOFTIRQD_PIDS)
 	record rep="$rep" test=rate frame="$frame" impl="$impl" rc_rx=$rc_rx rc_tx=$rc_tx \
@@ -382,6 +421,7 @@ rate() {
 rtt() {
 	local impl=$1 mode=$2 rep=$3 tag pif pof pop rc_ping rc_pong busy="" tmo
 	tag=$RES/r$rep-rtt-$mode-$impl
+	[ "$impl" = ptnet ] && ptnetd_check "$rep"
 	pif=$tag-ping.json
 	pof=$tag-pong.json
 	[ "$mode" = busy ] && busy=--busy
