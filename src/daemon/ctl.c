@@ -190,6 +190,7 @@ void ptd_ctl_accept(struct ptd *d)
 			close(fd);
 			continue;
 		}
+		c->type = PTD_EV_CONN;
 		c->fd = fd;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0) {
 			c->uid = cr.uid;
@@ -337,6 +338,47 @@ static int do_tap_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
 	return replyf(c, "ok ifname=%s ifindex=%u", p->tap->ifname, p->tap->ifindex);
 }
 
+static int do_vm_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t)
+{
+	struct ptd_cred cr = { .uid = c->uid, .gid = c->gid };
+	struct ptnet_port_opts o = { 0 };
+	const char *path = NULL;
+	unsigned int given = 0;
+	struct ptd_port *p;
+	char err[256];
+	int ret;
+
+	if (c->uid != 0)
+		return replyf(c, "err EPERM only root may add vm ports");
+	if (t->n < 3)
+		return replyf(c, "err EINVAL usage: vm-add NAME socket=PATH [rings=N] [slots=S] "
+			      "[buf-size=B] [mac=MAC]");
+	for (int i = 2; i < t->n; i++) {
+		char *eq = strchr(t->tok[i], '=');
+
+		if (!eq)
+			return replyf(c, "err EINVAL bad option '%.64s' (want key=value)", t->tok[i]);
+		if (!strncmp(t->tok[i], "socket=", 7)) {
+			path = eq + 1;
+			continue;
+		}
+		*eq = '\0';
+		ret = ptc_opt_apply(&o, &given, t->tok[i], eq + 1, err, sizeof(err));
+		*eq = '=';
+		if (ret)
+			return reply_err(c, ret == -ENOENT ? -EINVAL : ret, err);
+	}
+	if (given & PTC_OPT_VNET_HDR)
+		return replyf(c, "err EINVAL a vm port's guest chooses its vnet-hdr");
+	ret = ptc_opts_finish(&o, err, sizeof(err));
+	if (ret)
+		return reply_err(c, ret, err);
+	ret = ptd_vm_create(d, t->tok[1], path, &o, &cr, &p, err, sizeof(err));
+	if (ret)
+		return reply_err(c, ret, err);
+	return replyf(c, "ok socket=%s vectors=%u size=%zu", p->vm->path, p->vm->nvec, p->size);
+}
+
 static int stats_rec(struct ptd_conn *c, const char *type, const char *name,
 		     const struct ptd_stats *st, const char *extra)
 {
@@ -367,6 +409,9 @@ static int port_rec(struct ptd_conn *c, struct ptd_port *p, bool stats)
 	if (p->tap)
 		snprintf(extra + n, sizeof(extra) - (size_t)n, " ifname=%s netns=%s",
 			 p->tap->ifname, p->tap->netns[0] ? p->tap->netns : "-");
+	if (p->vm)
+		snprintf(extra + n, sizeof(extra) - (size_t)n, " socket=%s qemu=%s running=%d",
+			 p->vm->path, p->vm->qemu_fd >= 0 ? "yes" : "no", p->running);
 	if (!stats)
 		return replyf(c, "rec type=port name=%s%s", p->name, extra);
 	ptd_port_stats(p, &st);
@@ -545,6 +590,8 @@ static int handle(struct ptd *d, struct ptd_conn *c, char *msg)
 		return do_list(d, c, &t, true);
 	if (!strcmp(t.tok[0], "detach"))
 		return do_detach(d, c, &t);
+	if (!strcmp(t.tok[0], "vm-add"))
+		return do_vm_add(d, c, &t);
 	if ((!strcmp(t.tok[0], "tap-add") || !strcmp(t.tok[0], "tap-del")) && c->uid != 0)
 		return replyf(c, "err EPERM only root may add or delete tap ports");
 	if (!strcmp(t.tok[0], "tap-add"))
@@ -564,7 +611,7 @@ static int handle(struct ptd *d, struct ptd_conn *c, char *msg)
 	if (!strcmp(t.tok[0], "hello"))
 		return replyf(c, "err EINVAL hello already done");
 	return replyf(c, "err EINVAL unknown request '%.32s' (attach list stats detach "
-		      "tap-add tap-del switch-add switch-del)", t.tok[0]);
+		      "tap-add tap-del vm-add switch-add switch-del)", t.tok[0]);
 }
 
 void ptd_ctl_event(struct ptd *d, struct ptd_conn *c, uint32_t events)

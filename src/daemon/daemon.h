@@ -121,6 +121,9 @@ struct ptd_port {
 	struct ptd_stats st;
 	struct ptd_conn *conn;		/* owning control connection */
 	struct ptd_tap *tap;		/* PTNET_KIND_TAP: the interface and its threads */
+	struct ptd_vm *vm;		/* PTNET_KIND_VM: the ivshmem server side */
+	bool running;			/* forwarding on (VM ports: between CREATE and DELETE) */
+	bool efd;			/* notifications are eventfds (VM ports), not pipes */
 	uid_t uid;
 };
 
@@ -200,7 +203,35 @@ struct ptd_worker {
 	uint64_t busy_ns, loops;	/* diagnostics */
 };
 
+/* Event sources of the control thread's epoll start with one of these. */
+#define PTD_EV_CONN		100
+#define PTD_EV_VM_LISTEN	101
+#define PTD_EV_VM_QEMU		102
+#define PTD_EV_VM_CMD		103
+
+struct ptd_evsrc {
+	uint32_t type;
+	struct ptd_vm *vm;
+};
+
+#define PTD_MAX_VECTORS		(1 + 2 * PTNET_MAX_RINGS)
+
+/* A VM port's ivshmem side (vm.c). */
+struct ptd_vm {
+	struct ptd_evsrc ev_listen, ev_qemu, ev_cmd;
+	struct ptd_port *port;
+	char path[108];
+	int listen_fd;
+	int qemu_fd;
+	unsigned int nvec;
+	int db[PTD_MAX_VECTORS];	/* doorbells: the guest rings, ptnetd reads */
+	int irq[PTD_MAX_VECTORS];	/* MSI-X: ptnetd writes, QEMU interrupts the guest */
+	bool gone;			/* port destroyed; freed after the event batch */
+	struct ptd_vm *next_gone;
+};
+
 struct ptd_conn {
+	uint32_t type;			/* PTD_EV_CONN */
 	int fd;
 	bool hello;
 	uid_t uid;
@@ -239,6 +270,7 @@ struct ptd {
 	int timer_fd;
 	unsigned int nconns;
 	struct ptd_conn *dead;		/* closed connections to free */
+	struct ptd_vm *vm_gone;		/* VM sides of destroyed ports to free */
 	unsigned int nports;		/* all switches */
 	uint64_t mem;			/* all port regions */
 	bool stopping;
@@ -272,6 +304,16 @@ struct ptd_tap_conf {
 int ptd_tap_create(struct ptd *d, const char *name, const struct ptd_tap_conf *tc,
 		   const struct ptd_cred *cr, struct ptd_port **pp, char *err, size_t errlen);
 void ptd_tap_stop(struct ptd_port *p);
+
+/* vm.c */
+struct ptd;
+int ptd_vm_create(struct ptd *d, const char *name, const char *path,
+		  const struct ptnet_port_opts *o, const struct ptd_cred *cr,
+		  struct ptd_port **pp, char *err, size_t errlen);
+int ptd_vm_make_fds(struct ptd_port *p, char *err, size_t errlen);
+void ptd_vm_event(struct ptd *d, struct ptd_evsrc *src, uint32_t events);
+void ptd_vm_stop(struct ptd *d, struct ptd_port *p);
+void ptd_vm_reap(struct ptd *d);
 
 /* switch.c */
 struct ptd_switch *ptd_switch_get(struct ptd *d, const char *name, bool create, int *err);

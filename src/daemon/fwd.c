@@ -63,10 +63,11 @@ void ptd_rxq_fini(struct ptd_rxq *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-static void notify(int fd)
+/* Wake the client: a byte into its irq pipe, or 1 into a VM's MSI-X eventfd. */
+static void notify(const struct ptd_port *p, int fd)
 {
-	static const char one = 1;
-	ssize_t r = write(fd, &one, 1);	/* EAGAIN: a wakeup is already pending */
+	static const uint64_t one = 1;
+	ssize_t r = write(fd, &one, p->efd ? 8 : 1);	/* EAGAIN: a wakeup is pending */
 
 	(void)r;
 }
@@ -143,7 +144,7 @@ static void rxq_complete(struct ptd_rxq *q, uint32_t start, uint32_t howmany, ui
 	}
 	pthread_mutex_unlock(&q->lock);
 	if (published && ptnet_csb_kern_need_irq(q->atok)) {
-		notify(q->irq_wfd);
+		notify(dp, q->irq_wfd);
 		ptnet_stat_add(&dp->st.irqs, 1);
 	}
 }
@@ -553,7 +554,7 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 	if (head == q->hwcur)
 		return 0;
 	pthread_rwlock_rdlock(&sw->lock);
-	if (p->dead) {
+	if (p->dead || !p->running) {
 		pthread_rwlock_unlock(&sw->lock);
 		return 0;
 	}
@@ -572,7 +573,7 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 			list_add(&fs.flood, (uint16_t)i);
 			continue;
 		}
-		if (d >= PTD_MAX_PORTS || d == p->index || !sw->ports[d]) {
+		if (d >= PTD_MAX_PORTS || d == p->index || !sw->ports[d] || !sw->ports[d]->running) {
 			st.drop_no_dest++;
 			continue;
 		}
@@ -596,7 +597,7 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 		for (unsigned int k = 0; k < sw->nports; k++) {
 			uint16_t d = sw->active[k];
 
-			if (d == p->index)
+			if (d == p->index || !sw->ports[d]->running)
 				continue;
 			copies++;
 			if (!fs.seen[d])
@@ -613,7 +614,7 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 	q->hwcur = ptnet_idx_add(q->hwcur, consumed, n);
 	ptnet_csb_kern_write(q->ktoa, q->hwcur, q->hwcur ? q->hwcur - 1 : n - 1);
 	if (consumed && ptnet_csb_kern_need_irq(q->atok)) {
-		notify(q->irq_wfd);
+		notify(p, q->irq_wfd);
 		st.irqs++;
 	}
 	pthread_rwlock_unlock(&sw->lock);

@@ -255,6 +255,7 @@ static void teardown(struct ptd *d)
 		}
 	}
 	ptd_ctl_reap(d);
+	ptd_vm_reap(d);
 	if (d->workers)
 		ptd_workers_stop(d);
 	for (unsigned int i = 0; i < d->nsw; i++)
@@ -309,10 +310,14 @@ int main(int argc, char **argv)
 				on_timer(&d);
 				break;
 			default:
-				ptd_ctl_event(&d, ev[i].data.ptr, ev[i].events);
+				if (*(uint32_t *)ev[i].data.ptr == PTD_EV_CONN)
+					ptd_ctl_event(&d, ev[i].data.ptr, ev[i].events);
+				else
+					ptd_vm_event(&d, ev[i].data.ptr, ev[i].events);
 			}
 		}
 		ptd_ctl_reap(&d);
+		ptd_vm_reap(&d);
 	}
 	teardown(&d);
 	LOG_INFO("stopped");

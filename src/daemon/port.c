@@ -43,6 +43,20 @@ static void close_fd(int *fd)
 
 static void port_free(struct ptd_port *p)
 {
+	if (p->vm) {
+		/* The rings' notification fds belong to the vectors. */
+		for (unsigned int i = 0; i < PTNET_MAX_RINGS; i++) {
+			p->txq[i].kick_rfd = p->txq[i].irq_wfd = -1;
+			p->rxq[i].irq_wfd = -1;
+		}
+		for (unsigned int v = 0; v < PTD_MAX_VECTORS; v++) {
+			close_fd(&p->vm->db[v]);
+			close_fd(&p->vm->irq[v]);
+		}
+		if (!p->vm->gone)
+			free(p->vm);	/* never served: nothing can name it */
+		p->vm = NULL;	/* else ptd_vm_reap frees it after the event batch */
+	}
 	for (unsigned int i = 0; i < p->ntx + p->nrx; i++) {
 		close_fd(&p->kick_wfd[i]);
 		close_fd(&p->irq_rfd[i]);
@@ -230,6 +244,8 @@ int ptd_port_create(struct ptd *d, const char *full, const struct ptnet_port_opt
 	snprintf(p->name, sizeof(p->name), "%s", pn.full);
 	snprintf(p->pname, sizeof(p->pname), "%s", pn.port);
 	p->kind = kind;
+	p->running = kind != PTNET_KIND_VM;	/* a guest starts its port with CREATE */
+	p->efd = kind == PTNET_KIND_VM;
 	if (o->mac_set) {
 		memcpy(p->mac, o->mac, 6);
 	} else {
@@ -240,7 +256,7 @@ int ptd_port_create(struct ptd *d, const char *full, const struct ptnet_port_opt
 	ret = ptd_region_create(p, o, err, errlen);
 	if (ret)
 		goto fail;
-	ret = make_pipes(p, err, errlen);
+	ret = kind == PTNET_KIND_VM ? ptd_vm_make_fds(p, err, errlen) : make_pipes(p, err, errlen);
 	if (ret)
 		goto fail;
 	for (unsigned int i = 0; i < p->nrx; i++) {
@@ -285,6 +301,7 @@ void ptd_port_destroy(struct ptd *d, struct ptd_port *p)
 	for (unsigned int i = 0; i < p->ntx; i++)
 		ptd_worker_del(&p->txq[i]);
 	ptd_tap_stop(p);
+	ptd_vm_stop(d, p);
 	ptd_port_stats(p, &st);
 	ptd_stats_accum(&sw->gone, &st);
 	d->nports--;

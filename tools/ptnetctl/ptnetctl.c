@@ -134,22 +134,32 @@ static void print_stats(const struct recs *rs)
 	}
 }
 
-/* "tap add NAME [--netns NS] [--ifname IF] [--queues N] [--mtu M] [--mac MAC]" */
-static int tap_request(char *req, size_t len, int argc, char **argv)
+/*
+ * "tap|vm add NAME [--opt VALUE]..." -> "tap-add NAME opt=VALUE ..." (the
+ * daemon checks the values); "tap|vm del NAME".
+ */
+static int add_request(char *req, size_t len, const char *kind, int argc, char **argv)
 {
-	static const char *const opts[] = { "netns", "ifname", "queues", "mtu", "mac" };
+	static const char *const tap_opts[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
+	static const char *const vm_opts[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
+	const char *const *opts = !strcmp(kind, "tap") ? tap_opts : vm_opts;
 	size_t n;
 
 	if (argc == 2 && !strcmp(argv[0], "del")) {
-		snprintf(req, len, "tap-del %.200s", argv[1]);
+		snprintf(req, len, "%s %.200s", !strcmp(kind, "tap") ? "tap-del" : "detach",
+			 argv[1]);
 		return 0;
 	}
 	if (argc < 2 || strcmp(argv[0], "add")) {
-		fprintf(stderr, "ptnetctl: usage: ptnetctl tap add vale0:NAME [--netns NS] "
-			"[--ifname IF] [--queues N] [--mtu M] [--mac MAC] | tap del vale0:NAME\n");
+		if (!strcmp(kind, "tap"))
+			fprintf(stderr, "ptnetctl: usage: ptnetctl tap add vale0:NAME [--netns NS] "
+				"[--ifname IF] [--queues N] [--mtu M] [--mac MAC] | tap del vale0:NAME\n");
+		else
+			fprintf(stderr, "ptnetctl: usage: ptnetctl vm add vale0:NAME --socket PATH "
+				"[--rings N] [--slots S] [--buf-size B] [--mac MAC] | vm del vale0:NAME\n");
 		return -1;
 	}
-	n = (size_t)snprintf(req, len, "tap-add %.200s", argv[1]);
+	n = (size_t)snprintf(req, len, "%s-add %.200s", kind, argv[1]);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		size_t k;
@@ -157,7 +167,7 @@ static int tap_request(char *req, size_t len, int argc, char **argv)
 		if (strncmp(a, "--", 2))
 			goto bad;
 		a += 2;
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+		for (k = 0; opts[k]; k++) {
 			size_t ol = strlen(opts[k]);
 
 			if (!strncmp(a, opts[k], ol) && (a[ol] == '\0' || a[ol] == '=')) {
@@ -165,7 +175,7 @@ static int tap_request(char *req, size_t len, int argc, char **argv)
 				break;
 			}
 		}
-		if (k == sizeof(opts) / sizeof(opts[0]) || !val || !*val || strchr(val, ' '))
+		if (!opts[k] || !val || !*val || strchr(val, ' '))
 			goto bad;
 		n += (size_t)snprintf(req + n, len - n, " %s=%.100s", opts[k], val);
 		if (n >= len)
@@ -173,8 +183,7 @@ static int tap_request(char *req, size_t len, int argc, char **argv)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "ptnetctl: tap add: bad option '%s' (--netns --ifname --queues --mtu "
-		"--mac, each with a value)\n", argv[argc - 1]);
+	fprintf(stderr, "ptnetctl: %s add: bad option '%s' (try --help)\n", kind, argv[argc - 1]);
 	return -1;
 }
 
@@ -190,6 +199,9 @@ static void usage(FILE *f)
 		"  tap add PORT [--netns NS] [--ifname IF] [--queues N] [--mtu M] [--mac MAC]\n"
 		"                          create a TAP interface on the switch, served by ptnetd\n"
 		"  tap del PORT            delete it (the interface goes away)\n"
+		"  vm add PORT --socket PATH [--rings N] [--slots S] [--buf-size B] [--mac MAC]\n"
+		"                          a port for a QEMU guest (ivshmem-doorbell server on PATH)\n"
+		"  vm del PORT             remove it\n"
 		"options:\n"
 		"  -s, --socket PATH       ptnetd's socket (default $PTNET_SOCKET or %s)\n"
 		"  -j, --json              machine-readable output\n"
@@ -264,8 +276,8 @@ int main(int argc, char **argv)
 					      argv[i + 1]);
 			i++;
 		}
-	} else if (!strcmp(cmd, "tap")) {
-		if (tap_request(req, sizeof(req), argc - optind, argv + optind))
+	} else if (!strcmp(cmd, "tap") || !strcmp(cmd, "vm")) {
+		if (add_request(req, sizeof(req), cmd, argc - optind, argv + optind))
 			return 2;
 	} else {
 		fprintf(stderr, "ptnetctl: unknown command '%s' (try --help)\n", cmd);
@@ -302,7 +314,7 @@ int main(int argc, char **argv)
 		print_stats(&rs);
 	else if (json)
 		printf("{\"ok\":true}\n");
-	else if (!strcmp(cmd, "tap") && strlen(status) > 3)
+	else if ((!strcmp(cmd, "tap") || !strcmp(cmd, "vm")) && strlen(status) > 3)
 		printf("%s\n", status + 3);
 	free(rs.r);
 	return 0;
