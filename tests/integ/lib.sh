@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# lib.sh - shared helpers of the integration tests (tests/integ/NN-name.sh).
+#
+# Sourcing it: picks the binaries (PTNETD from the ASan build when there is
+# one, PTNETCTL and the test clients from the release build; override with
+# PTNETD, PTNETCTL, TBIN, or BUILD/ASAN), makes a private temp dir $T with
+# the control socket in it (exported as PTNET_SOCKET), and arranges that
+# everything started through these helpers is stopped on exit, also when
+# the runner's timeout sends SIGTERM.  Missing binaries or python3: exit 77.
+#
+# Every assertion is its own statement with its own status (check, ...);
+# failures are counted and `finish` turns them into the exit status, after
+# stopping ptnetd and checking that it exited 0 on SIGTERM with no
+# sanitizer report and no socket left behind.
+
+set -u
+ulimit -c 0
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+ASAN=${ASAN:-build-asan}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+case $ASAN in /*) ;; *) ASAN=$ROOT/$ASAN ;; esac
+if [ -z "${PTNETD:-}" ]; then
+	PTNETD=$ASAN/bin/ptnetd
+	[ -x "$PTNETD" ] || PTNETD=$BUILD/bin/ptnetd
+fi
+PTNETCTL=${PTNETCTL:-$BUILD/bin/ptnetctl}
+TBIN=${TBIN:-$BUILD/tests/bin}
+TEST_NAME=$(basename "$0" .sh)
+
+for _b in "$PTNETD" "$PTNETCTL" "$TBIN/tb-send" "$TBIN/tb-recv" "$TBIN/tb-port" "$TBIN/tb-learn"; do
+	if [ ! -x "$_b" ]; then
+		echo "SKIP: $_b not built (run make and make SANITIZE=address)"
+		exit 77
+	fi
+done
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "SKIP: python3 is needed to read ptnetctl --json"
+	exit 77
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ptnet-$TEST_NAME.XXXXXX") || exit 1
+export PTNET_SOCKET=$T/ptnetd.sock
+FAILS=0
+PTNETD_PID=
+declare -A BG=()
+
+# Sanitizer settings for ptnetd (and anything else instrumented).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+echo "# $TEST_NAME: ptnetd=$PTNETD clients=$TBIN tmp=$T"
+
+log() { echo "# $(date +%H:%M:%S.%N | cut -c1-12) $*"; }
+pass() { echo "ok   $*"; }
+fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
+
+# check DESCRIPTION COMMAND...: one assertion.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# check_eq DESCRIPTION GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1 ($2)"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND every 20 ms until it succeeds.
+# Gives up at once if ptnetd died meanwhile (nothing will change then).
+wait_until() {
+	local limit=$1 end
+	shift
+	end=$(($(date +%s%N) + limit * 1000000000))
+	while ! "$@"; do
+		if [ -n "$PTNETD_PID" ] && ! kill -0 "$PTNETD_PID" 2>/dev/null; then
+			"$@" && return 0	# (maybe we were waiting for just that)
+			echo "# ptnetd is gone: not waiting for: $*"
+			return 1
+		fi
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+ctl_ok() { "$PTNETCTL" list >/dev/null 2>&1; }
+
+# start_ptnetd [ARGS...]: start ptnetd on $PTNET_SOCKET and wait until it answers.
+start_ptnetd() {
+	"$PTNETD" -s "$PTNET_SOCKET" "$@" 2>>"$T/ptnetd.err" &
+	PTNETD_PID=$!
+	if ! wait_until 20 ctl_ok; then
+		fail "ptnetd did not come up on $PTNET_SOCKET"
+		sed 's/^/# ptnetd: /' "$T/ptnetd.err"
+		exit 1
+	fi
+	log "ptnetd pid $PTNETD_PID up"
+}
+
+sanitizer_clean() {
+	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer' \
+		"$1" 2>/dev/null
+}
+
+# wait_exit PID SECONDS: wait for a child of this shell to exit; its status
+# goes to $RC (124 if it did not exit in time; it is left running then).
+# Not usable inside $(...): only the shell that started a child can reap it.
+RC=
+wait_exit() {
+	local pid=$1
+	RC=0
+	if ! wait_until "$2" eval "! alive $pid"; then
+		RC=124
+		return
+	fi
+	wait "$pid" 2>/dev/null || RC=$?
+}
+
+# stop_ptnetd: SIGTERM, then the checks every test wants.
+stop_ptnetd() {
+	local rc
+	[ -n "$PTNETD_PID" ] || return 0
+	kill -TERM "$PTNETD_PID" 2>/dev/null
+	wait_exit "$PTNETD_PID" 30
+	rc=$RC
+	if [ "$rc" = 124 ]; then
+		kill -KILL "$PTNETD_PID" 2>/dev/null
+		wait "$PTNETD_PID" 2>/dev/null
+	fi
+	PTNETD_PID=
+	check_eq "ptnetd exits 0 on SIGTERM" "$rc" 0
+	check "ptnetd stderr has no sanitizer report" sanitizer_clean "$T/ptnetd.err"
+	check "ptnetd removed its socket" test ! -e "$PTNET_SOCKET"
+}
+
+# spawn NAME COMMAND...: start a client in the background, output in $T/NAME.{out,err}.
+spawn() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.out" 2>"$T/$name.err" &
+	BG[$name]=$!
+	log "started $name (pid ${BG[$name]}): $*"
+}
+
+has_line() { grep -qE "$2" "$T/$1.out" 2>/dev/null; }
+
+# wait_line NAME REGEX SECONDS: until client NAME printed a matching line.
+wait_line() {
+	local name=$1 re=$2 limit=$3 end
+	end=$(($(date +%s%N) + limit * 1000000000))
+	while ! has_line "$name" "$re"; do
+		if [ -n "$PTNETD_PID" ] && ! alive "$PTNETD_PID"; then
+			sleep 0.2	# let the client print what it has
+			has_line "$name" "$re" && return 0
+			echo "# ptnetd is gone: not waiting for $name to print /$re/"
+			return 1
+		fi
+		if ! alive "${BG[$name]}"; then
+			has_line "$name" "$re" && return 0
+			echo "# $name exited before printing /$re/"
+			return 1
+		fi
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.02
+	done
+}
+
+# wait_bg NAME SECONDS: exit status of client NAME into $RC (124: it did not
+# end in time and was killed).
+wait_bg() {
+	wait_exit "${BG[$1]}" "$2"
+	if [ "$RC" = 124 ]; then
+		kill -KILL "${BG[$1]}" 2>/dev/null
+		wait "${BG[$1]}" 2>/dev/null
+	fi
+	unset "BG[$1]"
+}
+
+# show NAME: a client's output, into the test log.
+show() {
+	sed "s/^/# $1.out: /" "$T/$1.out" 2>/dev/null
+	sed "s/^/# $1.err: /" "$T/$1.err" 2>/dev/null
+}
+
+# ctr PORT FIELD: one counter of a port (or switch) from ptnetctl --json stats.
+ctr() {
+	"$PTNETCTL" --json stats 2>/dev/null | python3 -c '
+import json, sys
+name, field = sys.argv[1], sys.argv[2]
+for r in json.load(sys.stdin):
+    if r.get("name") == name:
+        print(r.get(field, "none"))
+        break
+else:
+    print("none")
+' "$1" "$2"
+}
+
+# stat_expr PYTHON-EXPR: evaluate an expression over the counters:
+# s["vale0:a"]["tx_packets"], drops("vale0:a") (sum of drop_*), or
+# S("vale0:a", "tx_packets") which is 0 for a port that is not there.
+stat_expr() {
+	"$PTNETCTL" --json stats 2>/dev/null | python3 -c '
+import json, sys
+s = {r["name"]: r for r in json.load(sys.stdin)}
+def S(n, f):
+    return s.get(n, {}).get(f, 0)
+def drops(n):
+    return sum(v for k, v in s.get(n, {}).items() if k.startswith("drop_"))
+print(eval(sys.argv[1]))
+' "$1"
+}
+
+# expect_ctr DESCRIPTION PORT FIELD WANT: counters are published once per
+# batch, shortly after the slots: wait (bounded) for WANT, then assert it.
+ctr_is() { [ "$(ctr "$1" "$2")" = "$3" ]; }
+expect_ctr() {
+	wait_until 10 ctr_is "$2" "$3" "$4"
+	check_eq "$1" "$(ctr "$2" "$3")" "$4"
+}
+
+# mac_of NAME: the MAC a client printed on its READY line.
+mac_of() { sed -n 's/^READY mac=\([^ ]*\).*/\1/p' "$T/$1.out"; }
+
+# line_of NAME REGEX: the last matching line a client printed.
+line_of() { grep -E "$2" "$T/$1.out" | tail -n 1; }
+
+# wait_stat SECONDS PYTHON-EXPR: poll until the expression is true.
+stat_true() { [ "$(stat_expr "$1" 2>/dev/null)" = True ]; }
+wait_stat() { wait_until "$1" stat_true "$2"; }
+
+# port_listed NAME: is the port in ptnetctl list?
+port_listed() {
+	"$PTNETCTL" --json list 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if any(r.get("name") == sys.argv[1] for r in json.load(sys.stdin)) else 1)
+' "$1"
+}
+
+cleanup() {
+	local pid
+	for pid in "${BG[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${BG[@]}"; do
+		wait_until 5 eval "! alive $pid" || kill -KILL "$pid" 2>/dev/null
+	done
+	if [ -n "$PTNETD_PID" ]; then
+		kill -TERM "$PTNETD_PID" 2>/dev/null
+		wait_until 10 eval "! alive $PTNETD_PID" || kill -KILL "$PTNETD_PID" 2>/dev/null
+	fi
+	if [ "$FAILS" -gt 0 ] && [ -s "$T/ptnetd.err" ]; then
+		echo "# last lines of ptnetd's stderr:"
+		tail -n 20 "$T/ptnetd.err" | sed 's/^/# ptnetd: /'
+	fi
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'echo "# interrupted"; exit 143' TERM
+trap 'echo "# interrupted"; exit 130' INT
+
+# finish: stop ptnetd (with its checks) and exit with the verdict.
+finish() {
+	stop_ptnetd
+	if [ "$FAILS" -gt 0 ]; then
+		echo "$TEST_NAME: $FAILS check(s) failed"
+		exit 1
+	fi
+	echo "$TEST_NAME: all checks passed"
+	exit 0
+}

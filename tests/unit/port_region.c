@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * port_region - ptd_port_create builds a region that matches abi.h and
+ * netmap.h: header words, registers, netmap_if, rings (ids, directions,
+ * sizes, initial head/tail), CSB initial state, every slot owning a
+ * distinct buffer inside the pool, a power-of-two size, a sealed memfd;
+ * the default MAC is unicast and locally administered.  Also: a name in
+ * use is refused with -EBUSY, bad names with -EINVAL (with a message), and
+ * switch deletion is refused while ports remain.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include "fwdh.h"
+
+static void check_port(struct cport *c, unsigned int ntx, unsigned int nrx, uint32_t txs,
+		       uint32_t rxs, uint32_t bs)
+{
+	struct ptd_port *p = c->p;
+	uint8_t *mem = p->mem;
+	uint64_t size = *(uint32_t *)(mem + PTNET_HDR_SIZE_LO) |
+			(uint64_t) * (uint32_t *)(mem + PTNET_HDR_SIZE_HI) << 32;
+	uint32_t buf_ofs = fw_reg(p, PTNET_IO_X_BUF_OFS), buf_num = fw_reg(p, PTNET_IO_X_BUF_NUM);
+	uint8_t *used;
+
+	CHECK_EQ(*(uint32_t *)(mem + PTNET_HDR_MAGIC), PTNET_MAGIC, "%s magic", p->name);
+	CHECK_EQ(*(uint32_t *)(mem + PTNET_HDR_ABI), PTNET_ABI_VERSION, "%s abi", p->name);
+	CHECK_EQ(*(uint32_t *)(mem + PTNET_HDR_KIND), PTNET_KIND_PASSTHROUGH, "%s kind", p->name);
+	CHECK(!strcmp((char *)mem + PTNET_HDR_NAME, p->name), "%s name in header", p->name);
+	CHECK_EQ(size, p->size, "%s size", p->name);
+	CHECK(size && !(size & (size - 1)), "%s size %llu is a power of two", p->name,
+	      (unsigned long long)size);
+	CHECK_EQ(fw_reg(p, PTNET_IO_NUM_TX_RINGS), ntx, "%s tx rings", p->name);
+	CHECK_EQ(fw_reg(p, PTNET_IO_NUM_RX_RINGS), nrx, "%s rx rings", p->name);
+	CHECK_EQ(fw_reg(p, PTNET_IO_NUM_TX_SLOTS), txs, "%s tx slots", p->name);
+	CHECK_EQ(fw_reg(p, PTNET_IO_NUM_RX_SLOTS), rxs, "%s rx slots", p->name);
+	CHECK_EQ(fw_reg(p, PTNET_IO_X_BUF_SIZE), bs, "%s buf size", p->name);
+	CHECK_EQ(buf_num, 2 + ntx * txs + nrx * rxs, "%s buffers: 2 reserved + one per slot",
+		 p->name);
+	CHECK_EQ(buf_ofs % 4096, 0, "%s pool page aligned", p->name);
+	CHECK((uint64_t)buf_ofs + (uint64_t)buf_num * bs <= size, "%s pool inside the region",
+	      p->name);
+	CHECK_EQ(fw_reg(p, PTNET_IO_X_STATUS), PTNET_STATUS_LINK, "%s status", p->name);
+	CHECK(fw_reg(p, PTNET_IO_X_CSB_ATOK_OFS) + 64ull * (ntx + nrx) <=
+		      fw_reg(p, PTNET_IO_X_CSB_KTOA_OFS),
+	      "%s atok before ktoa", p->name);
+	CHECK_EQ(c->nifp->ni_version, NETMAP_API, "%s netmap API", p->name);
+	CHECK(c->nifp->ni_tx_rings == ntx && c->nifp->ni_rx_rings == nrx, "%s nifp rings", p->name);
+	CHECK(c->nifp->ni_host_tx_rings == 0 && c->nifp->ni_host_rx_rings == 0, "%s no host rings",
+	      p->name);
+	{
+		uint32_t mlo = fw_reg(p, PTNET_IO_MAC_LO), mhi = fw_reg(p, PTNET_IO_MAC_HI);
+		uint8_t m[6] = { (uint8_t)(mhi >> 8),  (uint8_t)mhi,	    (uint8_t)(mlo >> 24),
+				 (uint8_t)(mlo >> 16), (uint8_t)(mlo >> 8), (uint8_t)mlo };
+
+		CHECK(!memcmp(m, p->mac, 6), "%s MAC registers", p->name);
+	}
+
+	used = calloc(buf_num, 1);
+	REQUIRE(used, "calloc");
+	for (unsigned int i = 0; i < ntx + nrx; i++) {
+		bool tx = i < ntx;
+		struct netmap_ring *r = tx ? txr(c, i) : rxr(c, i - ntx);
+		uint32_t ns = tx ? txs : rxs;
+		struct nm_csb_ktoa *k = tx ? tx_ktoa(c, i) : rx_ktoa(c, i - ntx);
+		struct nm_csb_atok *a = tx ? tx_atok(c, i) : rx_atok(c, i - ntx);
+
+		CHECK((uint8_t *)r > mem && (uint8_t *)&r->slot[ns] <= mem + buf_ofs,
+		      "%s ring %u between nifp and pool", p->name, i);
+		CHECK_EQ((uintptr_t)r % NM_CACHE_ALIGN, 0, "%s ring %u aligned", p->name, i);
+		CHECK_EQ(r->num_slots, ns, "%s ring %u slots", p->name, i);
+		CHECK_EQ(r->nr_buf_size, bs, "%s ring %u buf size", p->name, i);
+		CHECK_EQ(r->dir, tx ? 0 : 1, "%s ring %u dir", p->name, i);
+		CHECK_EQ(r->ringid, tx ? i : i - ntx, "%s ring %u id", p->name, i);
+		CHECK(NETMAP_BUF(r, 0) == (char *)mem + buf_ofs, "%s ring %u buf_ofs", p->name, i);
+		CHECK_EQ(r->head, 0, "%s ring %u head", p->name, i);
+		CHECK_EQ(r->tail, tx ? ns - 1 : 0, "%s ring %u tail", p->name, i);
+		CHECK(k->hwcur == 0 && k->hwtail == r->tail, "%s ring %u ktoa", p->name, i);
+		CHECK(a->head == 0 && a->cur == 0 && a->appl_need_kick == 0, "%s ring %u atok",
+		      p->name, i);
+		for (uint32_t s = 0; s < ns; s++) {
+			uint32_t b = r->slot[s].buf_idx;
+
+			if (b < 2 || b >= buf_num || used[b]) {
+				CHECK(0,
+				      "%s ring %u slot %u: buf_idx %u reserved, out of range or "
+				      "shared",
+				      p->name, i, s, b);
+				break;
+			}
+			used[b] = 1;
+		}
+	}
+	free(used);
+	{
+		int seals = fcntl(p->memfd, F_GET_SEALS);
+
+		CHECK(seals >= 0 && (seals & F_SEAL_SHRINK) && (seals & F_SEAL_GROW) &&
+			      (seals & F_SEAL_SEAL),
+		      "%s memfd sealed (%#x)", p->name, seals);
+		CHECK(ftruncate(p->memfd, 4096) < 0, "%s memfd cannot shrink", p->name);
+	}
+}
+
+int main(void)
+{
+	struct cport a, b;
+	struct ptnet_port_opts o = { 0 };
+	struct ptd_port *p = NULL;
+	char err[256];
+	int ret;
+
+	fw_setup(2);
+	fw_open(&a, "vale0:a");
+	check_port(&a, 1, 1, 1024, 1024, 2048);
+	CHECK((a.p->mac[0] & 3) == 2, "random MAC unicast + locally administered (%02x)",
+	      a.p->mac[0]);
+	fw_open(&b, "vale0:b@conf:tx-rings=4,rx-rings=2,tx-slots=64,rx-slots=4096,buf-size=320,"
+		    "vnet-hdr=12,mac=02:11:22:33:44:55");
+	check_port(&b, 4, 2, 64, 4096, 320);
+	CHECK(b.p->mac[1] == 0x11 && b.p->mac[5] == 0x55, "configured MAC");
+	CHECK_EQ(fw_reg(b.p, PTNET_IO_VNET_HDR_LEN), 12, "vnet-hdr register");
+	CHECK(ptd_port_find(&D, "vale0:b") == b.p, "port found by name");
+
+	/* Refusals. */
+	REQUIRE(ptc_opts_finish(&o, err, sizeof(err)) == 0, "default opts");
+	err[0] = '\0';
+	ret = ptd_port_create(&D, "vale0:a", &o, PTNET_KIND_PASSTHROUGH, &fw_cred, &p, err,
+			      sizeof(err));
+	CHECK_EQ(ret, -EBUSY, "name in use");
+	CHECK(strstr(err, "vale0:a") != NULL, "message names the port: %s", err);
+	err[0] = '\0';
+	ret = ptd_port_create(&D, "vale0:a-b", &o, PTNET_KIND_PASSTHROUGH, &fw_cred, &p, err,
+			      sizeof(err));
+	CHECK_EQ(ret, -EINVAL, "bad name");
+	CHECK(err[0], "bad name message");
+	err[0] = '\0';
+	ret = ptd_port_create(&D, "vale0:c@conf:rings=2", &o, PTNET_KIND_PASSTHROUGH, &fw_cred, &p,
+			      err, sizeof(err));
+	CHECK_EQ(ret, -EINVAL, "@conf is for clients, not for ptd_port_create");
+	CHECK(err[0], "@conf message");
+	CHECK_EQ(ptd_switch_del(&D, "vale0"), -EBUSY, "switch with ports not deleted");
+	CHECK_EQ(ptd_switch_del(&D, "vale9"), -ENOENT, "unknown switch");
+
+	fw_close(&a);
+	CHECK(ptd_port_find(&D, "vale0:a") == NULL, "closed port gone");
+	CHECK(ptd_port_find(&D, "vale0:b") != NULL, "other port still there");
+	/* The name is free again. */
+	fw_open(&a, "vale0:a");
+	fw_close(&a);
+	fw_close(&b);
+	CHECK_EQ(D.nports, 0, "no ports left");
+	CHECK_EQ(ptd_switch_del(&D, "vale0"), 0, "empty switch deleted");
+	fw_teardown();
+	return t_done("port_region");
+}
