@@ -34,7 +34,7 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 		if (ret) {
 			snprintf(err, errlen, "%s=%s: rings must be 1..%d", key, value,
 				 PTNET_MAX_RINGS);
-			return ret;
+			return -EINVAL;
 		}
 		if (strcmp(key, "rx-rings")) {
 			o->tx_rings = (uint16_t)v;
@@ -51,7 +51,7 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 		if (ret || !is_pow2(v)) {
 			snprintf(err, errlen, "%s=%s: slots must be a power of two in %d..%d", key,
 				 value, PTNET_MIN_SLOTS, PTNET_MAX_SLOTS);
-			return ret ? ret : -EINVAL;
+			return -EINVAL;
 		}
 		if (strcmp(key, "rx-slots")) {
 			o->tx_slots = v;
@@ -68,7 +68,7 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 		if (ret || v % 64) {
 			snprintf(err, errlen, "buf-size=%s: must be a multiple of 64 in %d..%d",
 				 value, PTNET_MIN_BUF_SIZE, PTNET_MAX_BUF_SIZE);
-			return ret ? ret : -EINVAL;
+			return -EINVAL;
 		}
 		o->buf_size = v;
 		*given |= PTC_OPT_BUF_SIZE;
@@ -78,7 +78,7 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 		ret = ptc_parse_u32(value, 68, 65535, &v);
 		if (ret) {
 			snprintf(err, errlen, "mtu=%s: must be 68..65535", value);
-			return ret;
+			return -EINVAL;
 		}
 		o->mtu = v;
 		*given |= PTC_OPT_MTU;

@@ -138,11 +138,20 @@ int ptd_ctl_listen(struct ptd *d)
 		close(fd);
 		return -EADDRINUSE;
 	}
-	if (errno == ECONNREFUSED) {
-		LOG_INFO("removing stale socket %s", path);
-		unlink(path);
-	}
 	close(fd);
+	{
+		struct stat st;
+
+		if (lstat(path, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode)) {
+				LOG_ERR("%s exists and is not a socket: not touching it (remove it, or "
+					"use -s PATH)", path);
+				return -EEXIST;
+			}
+			LOG_INFO("removing stale socket %s", path);
+			unlink(path);
+		}
+	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;

@@ -71,6 +71,7 @@ struct ptd_txq {
 	uint32_t nslots;
 	uint32_t hwcur;			/* next slot to consume (ptnetd's own) */
 	uint32_t seen_head;		/* client head at the last pass */
+	bool skip_chain;		/* dropping the rest of an overlong chain */
 	int kick_rfd;			/* read end: the client writes kicks */
 	int irq_wfd;			/* write end: "TX space" notifications */
 	struct ptd_worker *worker;
@@ -117,7 +118,6 @@ struct ptd_port {
 	int kick_wfd[PTNET_MAX_RINGS * 2];	/* client ends, closed after hand-off */
 	int irq_rfd[PTNET_MAX_RINGS * 2];
 
-	uint64_t last_smac;		/* source MAC learning cache */
 	struct ptd_stats st;
 	struct ptd_conn *conn;		/* owning control connection */
 	struct ptd_tap *tap;		/* PTNET_KIND_TAP: the interface and its threads */

@@ -149,6 +149,12 @@ static void rxq_complete(struct ptd_rxq *q, uint32_t start, uint32_t howmany, ui
 	}
 }
 
+/* Bytes a slot can carry: its buffer, but len is 16 bits. */
+static inline uint32_t slot_cap(const struct ptd_port *p)
+{
+	return p->buf_size > 65535 ? 65535 : p->buf_size;
+}
+
 static inline uint8_t *rx_buf(struct ptd_port *dp, struct netmap_slot *s)
 {
 	uint32_t idx = PTNET_READ_ONCE(s->buf_idx);
@@ -167,9 +173,13 @@ static inline uint8_t *rx_buf(struct ptd_port *dp, struct netmap_slot *s)
 static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const struct ptd_frag *fr,
 		    unsigned int nfr, uint32_t skip, uint32_t prefix, uint32_t nslots)
 {
-	uint32_t bsz = dp->buf_size, n = q->nslots;
+	uint32_t n = q->nslots, room = slot_cap(dp);
 	uint32_t fi = 0, foff = skip;
+	uint8_t *dsts[NETMAP_MAX_FRAGS];
 	bool bad = false;
+
+	if (nslots > NETMAP_MAX_FRAGS)
+		return -(int)nslots;	/* callers never ask for more */
 
 	/* Fast path: one fragment in, one slot out, no header change. */
 	if (nfr == 1 && nslots == 1 && !skip && !prefix) {
@@ -189,16 +199,23 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 		return 1;
 	}
 
+	/* Read and check every destination buffer first: all or nothing. */
+	for (uint32_t k = 0, x = j; k < nslots; k++, x = ptnet_idx_add(x, 1, n)) {
+		dsts[k] = rx_buf(dp, &q->slot[x]);
+		bad |= !dsts[k];
+	}
 	for (uint32_t k = 0; k < nslots; k++, j = ptnet_idx_add(j, 1, n)) {
 		struct netmap_slot *s = &q->slot[j];
-		uint8_t *dst = bad ? NULL : rx_buf(dp, s);
-		uint32_t room = bsz, put = 0;
+		uint8_t *dst = dsts[k];
+		uint32_t put = 0;
 
-		if (!dst)
-			bad = true;
+		if (bad) {
+			PTNET_WRITE_ONCE(s->len, 0);
+			PTNET_WRITE_ONCE(s->flags, 0);
+			continue;
+		}
 		if (k == 0 && prefix) {
-			if (dst)
-				memset(dst, 0, prefix);
+			memset(dst, 0, prefix);
 			put = prefix;
 		}
 		while (put < room && fi < nfr) {
@@ -206,7 +223,7 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 
 			if (chunk > room - put)
 				chunk = room - put;
-			if (dst && chunk)
+			if (chunk)
 				memcpy(dst + put, fr[fi].buf + foff, chunk);
 			put += chunk;
 			foff += chunk;
@@ -215,9 +232,9 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 				foff = 0;
 			}
 		}
-		PTNET_WRITE_ONCE(s->len, (uint16_t)(bad ? 0 : put));
-		PTNET_WRITE_ONCE(s->flags, (uint16_t)(bad ? 0 : (nslots << 8) |
-						       (k + 1 < nslots ? NS_MOREFRAG : 0)));
+		PTNET_WRITE_ONCE(s->len, (uint16_t)put);
+		PTNET_WRITE_ONCE(s->flags, (uint16_t)((nslots << 8) |
+						      (k + 1 < nslots ? NS_MOREFRAG : 0)));
 	}
 	return bad ? -(int)nslots : (int)nslots;
 }
@@ -226,8 +243,8 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 static uint32_t pkt_slots(const struct pkt *pk, const struct ptd_port *src,
 			  const struct ptd_port *dp)
 {
-	uint32_t len = pk->len - src->vnet_hdr_len + dp->vnet_hdr_len;
-	uint32_t ns = (len + dp->buf_size - 1) / dp->buf_size;
+	uint32_t len = pk->len - src->vnet_hdr_len + dp->vnet_hdr_len, cap = slot_cap(dp);
+	uint32_t ns = (len + cap - 1) / cap;
 
 	if (ns > NETMAP_MAX_FRAGS)
 		return 0;
@@ -283,7 +300,7 @@ static void plan_pkt(const struct pkt *pk, const struct ptd_port *src, const str
 		/* The destination takes no header: do its offloads in software. */
 		if (pl->h.gso_type != PTD_VNET_GSO_NONE) {
 			uint32_t len = linearize(pk, sh);
-			uint32_t per = (dp->mtu + PTD_GSO_MAX_L2 + dp->buf_size - 1) / dp->buf_size;
+			uint32_t per = (dp->mtu + PTD_GSO_MAX_L2 + slot_cap(dp) - 1) / slot_cap(dp);
 
 			pl->lin_len = len;
 			pl->segs = len ? ptd_gso_count(&pl->h, fs.lin, len, dp->mtu) : 0;
@@ -313,10 +330,10 @@ static void emit_seg(const uint8_t *frame, uint32_t len, void *arg)
 {
 	struct seg_ctx *c = arg;
 	struct ptd_frag one = { .buf = (uint8_t *)frame, .len = len };
-	uint32_t ns = (len + c->dp->buf_size - 1) / c->dp->buf_size;
+	uint32_t ns = (len + slot_cap(c->dp) - 1) / slot_cap(c->dp);
 	int r;
 
-	if (c->bad || !ns || ns > c->room) {
+	if (c->bad || !ns || ns > c->room || ns > NETMAP_MAX_FRAGS) {
 		c->bad = true;
 		return;
 	}
@@ -478,6 +495,16 @@ static uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts, st
 		uint32_t nf = 0, total = 0, j = i;
 		bool bad = false, done = false;
 
+		if (q->skip_chain) {
+			/* The rest of a dropped chain: discard up to its last slot. */
+			uint32_t fl = PTNET_READ_ONCE(q->slot[i].flags);
+
+			consumed++;
+			i = ptnet_idx_add(i, 1, n);
+			if (!(fl & NS_MOREFRAG))
+				q->skip_chain = false;
+			continue;
+		}
 		while (consumed + nf < avail && nf < NETMAP_MAX_FRAGS) {
 			const struct netmap_slot *s = &q->slot[j];
 			uint32_t idx = PTNET_READ_ONCE(s->buf_idx);
@@ -499,7 +526,11 @@ static uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts, st
 			}
 		}
 		if (!done) {
-			/* Chain cut at head: wait for the rest, unless it cannot come. */
+			/*
+			 * Cut at head: wait for the rest, unless the ring is full
+			 * (it cannot complete; the ring starts afresh after it).
+			 * Too long: drop it and whatever of it still follows.
+			 */
 			if (nf < NETMAP_MAX_FRAGS && avail < n - 1)
 				break;
 			st->drop_bad_chain++;
@@ -507,6 +538,7 @@ static uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts, st
 			st->tx_bytes += total;
 			consumed += nf;
 			i = j;
+			q->skip_chain = nf == NETMAP_MAX_FRAGS;
 			continue;
 		}
 		consumed += nf;

@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 		return 2;
 	ret = setup(&d);
 	if (ret) {
-		if (ret != -EADDRINUSE)
+		if (ret != -EADDRINUSE && ret != -EEXIST)
 			LOG_ERR("cannot start: %s", strerror(-ret));
 		teardown(&d);
 		return 1;

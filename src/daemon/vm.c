@@ -205,6 +205,7 @@ static int vm_create(struct ptd_port *p)
 		struct ptd_txq *q = &p->txq[i];
 
 		q->hwcur = q->seen_head = heads[i];
+		q->skip_chain = false;
 		ptnet_csb_kern_write(q->ktoa, q->hwcur, q->hwcur ? q->hwcur - 1 : q->nslots - 1);
 		PTNET_WRITE_ONCE(q->ktoa->kern_need_kick, 1);
 	}

@@ -39,4 +39,12 @@ void ptl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int ptl_ctl_recv(int fd, char *buf, size_t len, int *fds, unsigned int maxfds,
 		 unsigned int *nfds, int timeout_ms);
 
+/* port.c: validate a mapped region and fill info, ring pointers, status. */
+int ptl_check_region(struct ptnet_port *p);
+
+/* guest.c: the backend for a ptnet NIC inside a VM ("ptnetN", "/dev/ptnetN"). */
+int ptl_guest_name(const char *name);
+int ptl_guest_open(const char *name, const struct ptnet_port_opts *opts,
+		   struct ptnet_port **portp);
+
 #endif

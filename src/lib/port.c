@@ -20,7 +20,7 @@ static uint32_t reg(const struct ptnet_port *p, unsigned int off)
 }
 
 /* ptnetd is trusted, but a corrupt region must not crash the client. */
-static int check_region(struct ptnet_port *p)
+int ptl_check_region(struct ptnet_port *p)
 {
 	uint64_t size = *(uint32_t *)(p->mem + PTNET_HDR_SIZE_LO) |
 			(uint64_t)*(uint32_t *)(p->mem + PTNET_HDR_SIZE_HI) << 32;
@@ -125,6 +125,8 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 	int ret, memfd = -1;
 
 	*portp = NULL;
+	if (ptl_guest_name(name))		/* inside a VM: /dev/ptnetN (guest.c) */
+		return ptl_guest_open(name, opts, portp);
 	if (opts)
 		o = *opts;
 	ret = ptc_parse_portname(name, &pn, &o, &given, err, sizeof(err));
@@ -189,7 +191,7 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 			      strerror(errno));
 		goto fail;
 	}
-	ret = check_region(p);
+	ret = ptl_check_region(p);
 	if (ret)
 		goto fail;
 	if (p->ntx + p->nrx != nrings) {

@@ -76,8 +76,6 @@ static void reset(unsigned int age_s)
 {
 	memset(sw->mac, 0, sizeof(sw->mac));
 	sw->age_s = age_s;
-	for (unsigned int i = 0; i < 4; i++)
-		ports[i].last_smac = 0;
 }
 
 static void basic(void)
@@ -113,7 +111,6 @@ static void basic(void)
 
 	/* port_gone clears the entries of that port only. */
 	sw->ops->port_gone(sw, 1);
-	ports[1].last_smac = 0; /* a new port would take index 1 */
 	CHECK(entry_of(B, NULL) == NULL, "port_gone(1) cleared B");
 	CHECK_EQ(lookup(0, B, A), PTD_DST_FLOOD, "B unknown after port_gone");
 	CHECK_EQ(lookup(1, A, B), 0, "A still known (and B re-learned on port 1)");
@@ -204,7 +201,6 @@ static void replacement(void)
 	for (uint32_t v = 0x100; v < 0x100000 && found < 5; v++) {
 		mk_mac(m, v);
 		memset(sw->mac, 0, sizeof(sw->mac));
-		ports[0].last_smac = 0;
 		lookup(0, BCAST, m);
 		REQUIRE(entry_of(m, &set), "probe MAC learned");
 		if (found == 0)
