@@ -77,13 +77,23 @@ int ptl_check_region(struct ptnet_port *p)
 	return 0;
 }
 
+/*
+ * "attach NAME key=value...": only the options the caller set (O before
+ * defaults were filled in), so that a daemon of the same ABI that predates
+ * an option still accepts requests that do not use it.
+ */
 static int build_request(char *req, size_t len, const char *name,
 			 const struct ptnet_port_opts *o)
 {
-	int n = snprintf(req, len, "attach %s tx-rings=%u rx-rings=%u tx-slots=%u rx-slots=%u "
-			 "buf-size=%u vnet-hdr=%u mtu=%u", name, o->tx_rings, o->rx_rings,
-			 o->tx_slots, o->rx_slots, o->buf_size, o->vnet_hdr_len, o->mtu);
+	static const char *const keys[] = { "tx-rings", "rx-rings", "tx-slots", "rx-slots",
+					    "buf-size", "vnet-hdr", "mtu" };
+	uint32_t vals[] = { o->tx_rings, o->rx_rings, o->tx_slots, o->rx_slots, o->buf_size,
+			    o->vnet_hdr_len, o->mtu };
+	int n = snprintf(req, len, "attach %s", name);
 
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (vals[i])
+			n += snprintf(req + n, len - (size_t)n, " %s=%u", keys[i], vals[i]);
 	if (o->mac_set) {
 		char mac[18];
 
@@ -132,9 +142,14 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 	ret = ptc_parse_portname(name, &pn, &o, &given, err, sizeof(err));
 	if (ret)
 		return ptl_err(ret, "%s", err);
-	ret = ptc_opts_finish(&o, err, sizeof(err));
-	if (ret)
-		return ptl_err(ret, "%s", err);
+	{
+		/* Check here for a clear error; send only what was set. */
+		struct ptnet_port_opts full = o;
+
+		ret = ptc_opts_finish(&full, err, sizeof(err));
+		if (ret)
+			return ptl_err(ret, "%s", err);
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return ptl_err(-ENOMEM, "out of memory");
