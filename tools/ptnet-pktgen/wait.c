@@ -41,7 +41,7 @@ void pg_fail(struct pg_thread *t, const char *what, int err)
  */
 void pg_spin(uint32_t *spins)
 {
-	if (++*spins % 64)
+	if (++*spins % 4)
 		ptnet_cpu_relax();
 	else
 		sched_yield();
