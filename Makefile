@@ -31,7 +31,7 @@ XCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 else ifeq ($(SANITIZE),thread)
 O       ?= build-tsan
-XCFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+XCFLAGS += -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 LDFLAGS += -fsanitize=thread
 else
 O       ?= build
