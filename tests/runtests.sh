@@ -11,7 +11,7 @@
 #   BUILD=build        release build: ptnetctl and the test clients
 #   ASAN=build-asan    ASan+UBSan build: unit tests and the ptnetd under test
 #   TSAN=build-tsan    TSan build: the concurrency stress tests (stress_*)
-#   TSAN_INTEG="40 50 60 70 71"  integration tests (by number) run a second
+#   TSAN_INTEG="40 50 60 70 71 85"  integration tests (by number) run a second
 #                      time against $TSAN/bin/ptnetd; empty: none
 #   TIMEOUT=120        seconds per test
 #   LOGDIR=DIR         where logs go (default: a new temp dir)
@@ -145,7 +145,7 @@ fi
 
 # 4. The traffic-heavy integration tests against the TSan ptnetd (data races
 #    between workers and the control thread: port removal under traffic...).
-TSAN_INTEG=${TSAN_INTEG-40 50 60 70 71}
+TSAN_INTEG=${TSAN_INTEG-40 50 60 70 71 85}
 if [ -n "$TSAN_INTEG" ]; then
 	if [ -x "$TSAN/bin/ptnetd" ] && [ -x "$BUILD/tests/bin/tb-send" ] &&
 		[ -x "$BUILD/bin/ptnetctl" ]; then

@@ -13,8 +13,15 @@ rc=0; "$PTNETD" -s "$PTNET_SOCKET" stray-argument >"$T/bad2.out" 2>&1 || rc=$?
 check_eq "ptnetd with a stray argument exits 2" "$rc" 2
 check "no socket left by bad command lines" test ! -e "$PTNET_SOCKET"
 
+# A socket path longer than sun_path: refused with a message, exit 1.
+long=$T/$(printf 'x%.0s' $(seq 1 120))
+rc=0; "$PTNETD" -s "$long" >"$T/long.out" 2>&1 || rc=$?
+check_eq "ptnetd with a 120-character socket path exits 1" "$rc" 1
+check "it says the path is too long" grep -q "too long" "$T/long.out"
+
 start_ptnetd -w 1
 check "socket exists" test -S "$PTNET_SOCKET"
+check_eq "socket mode is 0660 by default" "$(stat -c %a "$PTNET_SOCKET")" 660
 
 # A second daemon on the same socket must refuse and change nothing.
 "$PTNETD" -s "$PTNET_SOCKET" -w 1 >"$T/second.out" 2>"$T/second.err" &
@@ -53,6 +60,9 @@ check_eq "client 2 saw -EPIPE when ptnetd stopped" "$rc" 0
 show c1
 
 # A fresh start after a clean stop needs no stale-socket handling.
-start_ptnetd -w 1
+start_ptnetd -w 1 --socket-mode 0600
 check "restarted ptnetd answers" ctl_ok
+check_eq "--socket-mode 0600 applied" "$(stat -c %a "$PTNET_SOCKET")" 600
+check "no stale-socket message after a clean stop" \
+	test "$(grep -c "stale socket" "$T/ptnetd.err")" -eq 1
 finish

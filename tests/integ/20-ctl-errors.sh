@@ -52,6 +52,26 @@ ctl_fails 1 "switch-add valeNAME" switch add foo
 ctl_fails 1 "switch-add valeNAME" switch add vale_too_long_name_here
 ctl_fails 1 "no switch named vale5" switch del vale5
 
+# Bad port names and options of the commands that create ports: refused
+# with one line naming what is wrong, and nothing is created.
+ctl_fails 1 "bad port name in 'vale0:a-b'" tap add vale0:a-b
+ctl_fails 1 "bad switch name in 'foo:a'" tap add foo:a
+ctl_fails 1 "unsupported suffix" tap add vale0:t@conf:rings=2
+ctl_fails 1 "queues=0" tap add vale0:t --queues 0
+ctl_fails 1 "queues=99" tap add vale0:t --queues 99
+ctl_fails 1 "mtu=10" tap add vale0:t --mtu 10
+ctl_fails 1 "mac=01:00:00:00:00:01" tap add vale0:t --mac 01:00:00:00:00:01
+ctl_fails 1 "interface name 'this_name_is_way_too_long'" \
+	tap add vale0:t --ifname this_name_is_way_too_long
+ctl_fails 1 "bad switch name in 'foo:v'" vm add foo:v --socket "$T/vm.sock"
+ctl_fails 1 "rings=99" vm add vale0:v --socket "$T/vm.sock" --rings 99
+ctl_fails 1 "slots=100" vm add vale0:v --socket "$T/vm.sock" --slots 100
+ctl_fails 1 "buf-size=100" vm add vale0:v --socket "$T/vm.sock" --buf-size 100
+ctl_fails 1 "no tap port named vale0:nope" tap del vale0:nope
+ctl_fails 1 "no port named vale0:nope" vm del vale0:nope
+check_eq "nothing was created by the refused commands" "$(stat_expr 'len(s)')" 0
+check "no VM socket left behind" test ! -e "$T/vm.sock"
+
 # switch add/del round trip.
 rc=0; "$PTNETCTL" switch add vale5 >"$T/ctl.out" 2>&1 || rc=$?
 check_eq "switch add vale5" "$rc" 0
