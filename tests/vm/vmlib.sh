@@ -75,7 +75,7 @@ vm_cleanup() {
 		p=${VM_PID[$n]}
 		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		{ wait "$p"; } 2>/dev/null
 	done
 	VM_PID=()
 	if [ -n "$PTNETD_PID" ]; then
@@ -99,6 +99,7 @@ vm_cleanup() {
 
 vm_ptnetd() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		"$PTNETD" -s "$PTNET_SOCKET" "$@" 2>"$T/ptnetd.log" &
 	PTNETD_PID=$!
 	for _ in $(seq 100); do
@@ -169,8 +170,10 @@ vm_run() {
 vm_kill() {
 	local name=$1 sig=${2:-KILL} p=${VM_PID[$1]:-}
 	[ -n "$p" ] || return 0
-	kill -"$sig" "$p" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	wait "$p" 2>/dev/null
+	{
+		kill -"$sig" "$p"
+		for _ in $(seq 50); do kill -0 "$p" || break; sleep 0.1; done
+		wait "$p"
+	} 2>/dev/null
 	unset "VM_PID[$name]"
 }
