@@ -69,7 +69,7 @@
 #define PTNET_IO_X_BUF_OFS	76	/* region offset of buffer 0 */
 #define PTNET_IO_X_BUF_NUM	80	/* buffers in the pool, incl. 0 and 1 */
 #define PTNET_IO_X_BUF_SIZE	84	/* bytes per buffer */
-#define PTNET_IO_X_MTU		88	/* largest frame the port accepts */
+#define PTNET_IO_X_MTU		88	/* IP MTU the switch segments GSO frames to, for this port */
 #define PTNET_IO_X_STATUS	92	/* PTNET_STATUS_* */
 #define PTNET_IO_X_PTCTL_RESULT	96	/* VM ports: result of the last PTCTL (0 or errno) */
 #define PTNET_IO_X_NUM_VECTORS	100	/* VM ports: ivshmem vectors (1 + rings) */

@@ -181,7 +181,7 @@ int ptd_ctl_listen(struct ptd *d)
 void ptd_ctl_accept(struct ptd *d)
 {
 	for (;;) {
-		struct epoll_event ev = { .events = EPOLLIN };
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 		struct ucred cr;
 		socklen_t crlen = sizeof(cr);
 		struct ptd_conn *c;
@@ -641,8 +641,13 @@ void ptd_ctl_event(struct ptd *d, struct ptd_conn *c, uint32_t events)
 			return;
 		}
 		if (n == 0) {
-			ptd_ctl_close(d, c);
-			return;
+			/* An empty message, or the end of the connection? */
+			if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+				ptd_ctl_close(d, c);
+				return;
+			}
+			replyf(c, "err EINVAL empty request");
+			continue;
 		}
 		if (mh.msg_flags & MSG_TRUNC) {
 			replyf(c, "err EMSGSIZE request longer than %d bytes", PTC_MAX_MSG);

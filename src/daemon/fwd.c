@@ -44,8 +44,8 @@ struct scratch {
 	unsigned int ndsts;
 	uint8_t seen[PTD_MAX_PORTS];
 	/* Software offload: a GSO frame made linear, and segmentation scratch. */
-	uint8_t lin[PTD_GSO_SCRATCH_MAX];
-	uint8_t seg[PTD_GSO_SCRATCH_MAX];
+	uint8_t lin[PTD_GSO_SCRATCH_MAX] __attribute__((aligned(64)));
+	uint8_t seg[PTD_GSO_SCRATCH_MAX] __attribute__((aligned(64)));
 };
 
 static __thread struct scratch fs;
@@ -192,8 +192,11 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 			PTNET_WRITE_ONCE(s->flags, 0);
 			return -1;
 		}
-		/* Whole 64-byte lines: both buffers are multiples of 64 long. */
-		nm_pkt_copy(fr[0].buf, dst, (int)((l + 63) & ~63u));
+		/*
+		 * Exactly len bytes: rounding up to whole lines would carry stale
+		 * bytes of the sender's earlier frames (maybe meant for others).
+		 */
+		nm_pkt_copy(fr[0].buf, dst, (int)l);
 		PTNET_WRITE_ONCE(s->len, (uint16_t)l);
 		PTNET_WRITE_ONCE(s->flags, (uint16_t)(1u << 8));
 		return 1;
