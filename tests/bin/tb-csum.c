@@ -10,22 +10,6 @@
 #include <getopt.h>
 #include "tb.h"
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (; n > 1; p += 2, n -= 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* 1 ok, 0 bad, -1 not TCP/UDP over IP; *l4 gets the L4 payload length. */
 static int check(const uint8_t *f, uint32_t len, uint32_t *l4pay)
 {
@@ -42,14 +26,14 @@ static int check(const uint8_t *f, uint32_t len, uint32_t *l4pay)
 		if (len < 34 || (ip[0] >> 4) != 4 || ihl < 20 || len < 14 + ihl)
 			return 0;
 		tot = (uint32_t)ip[2] << 8 | ip[3];
-		if (tot < ihl || 14 + tot > len || fold(sum16(ip, ihl, 0)) != 0xffff)
+		if (tot < ihl || 14 + tot > len || tb_fold(tb_sum16(ip, ihl, 0)) != 0xffff)
 			return 0;
 		proto = ip[9];
 		if (proto != 6 && proto != 17)
 			return -1;
 		l4 = ip + ihl;
 		l4len = tot - ihl;
-		ps = sum16(ip + 12, 8, 0) + (uint32_t)proto + l4len;
+		ps = tb_sum16(ip + 12, 8, 0) + (uint32_t)proto + l4len;
 	} else if (f[12] == 0x86 && f[13] == 0xdd) {
 		const uint8_t *ip = f + 14;
 
@@ -62,14 +46,14 @@ static int check(const uint8_t *f, uint32_t len, uint32_t *l4pay)
 		l4len = (uint32_t)ip[4] << 8 | ip[5];
 		if (54 + l4len > len)
 			return 0;
-		ps = sum16(ip + 8, 32, 0) + (uint32_t)proto + l4len;
+		ps = tb_sum16(ip + 8, 32, 0) + (uint32_t)proto + l4len;
 	} else {
 		return -1;
 	}
 	if (l4len < (proto == 6 ? 20u : 8u))
 		return 0;
 	*l4pay = l4len - (proto == 6 ? (uint32_t)(l4[12] >> 4) * 4 : 8);
-	return fold(sum16(l4, l4len, ps)) == 0xffff;
+	return tb_fold(tb_sum16(l4, l4len, ps)) == 0xffff;
 }
 
 int main(int argc, char **argv)

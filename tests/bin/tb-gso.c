@@ -21,27 +21,11 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "common/common.h"
+#include "tb.h"
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
 #endif
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (; n > 1; p += 2, n -= 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
 
 int main(int argc, char **argv)
 {
@@ -115,7 +99,7 @@ int main(int argc, char **argv)
 			ip[7] = 64;
 			inet_pton(AF_INET6, "fd00:251::1", ip + 8);
 			inet_pton(AF_INET6, "fd00:251::77", ip + 24);
-			ps = sum16(ip + 8, 32, 0) + 6 + (uint32_t)l4len;
+			ps = tb_sum16(ip + 8, 32, 0) + 6 + (uint32_t)l4len;
 		} else {
 			size_t tot = 20 + l4len;
 
@@ -127,9 +111,9 @@ int main(int argc, char **argv)
 			ip[9] = udp ? 17 : 6;
 			inet_pton(AF_INET, "10.251.0.1", ip + 12);
 			inet_pton(AF_INET, "10.251.0.77", ip + 16);
-			ps = sum16(ip + 12, 8, 0) + (udp ? 17u : 6u) + (uint32_t)l4len;
+			ps = tb_sum16(ip + 12, 8, 0) + (udp ? 17u : 6u) + (uint32_t)l4len;
 			{
-				uint16_t ck = (uint16_t)~fold(sum16(ip, 20, 0));
+				uint16_t ck = (uint16_t)~tb_fold(tb_sum16(ip, 20, 0));
 
 				ip[10] = (uint8_t)(ck >> 8);
 				ip[11] = (uint8_t)ck;
@@ -151,7 +135,7 @@ int main(int argc, char **argv)
 			th[(udp ? 8 : 20) + k] = (uint8_t)(k * 7 + 3);
 		/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum. */
 		{
-			uint16_t p16 = fold(ps);
+			uint16_t p16 = tb_fold(ps);
 			size_t at = udp ? 6 : 16;
 
 			th[at] = (uint8_t)(p16 >> 8);

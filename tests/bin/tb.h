@@ -326,4 +326,22 @@ static inline int tb_file_exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
+
+/* Internet checksum pieces for the offload tests (tb-gso, tb-csum). */
+static inline uint32_t tb_sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (; n > 1; p += 2, n -= 2)
+		s += (uint32_t)p[0] << 8 | p[1];
+	if (n)
+		s += (uint32_t)p[0] << 8;
+	return s;
+}
+
+static inline uint16_t tb_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
 #endif
