@@ -258,9 +258,10 @@ static void on_command(struct ptd_vm *vm)
 	default:
 		res = EINVAL;
 	}
-	LOG_INFO("vm port %s: %s -> %s", p->name, cmd == PTNETMAP_PTCTL_CREATE ? "CREATE" :
-		 cmd == PTNETMAP_PTCTL_DELETE ? "DELETE" : "bad command",
-		 res ? strerror((int)res) : "ok");
+	/* A guest may ring vector 0 as fast as it likes: never flood the log. */
+	LOG_RATELIMIT(5, "vm port %s: %s -> %s", p->name, cmd == PTNETMAP_PTCTL_CREATE ? "CREATE" :
+		      cmd == PTNETMAP_PTCTL_DELETE ? "DELETE" : "bad command",
+		      res ? strerror((int)res) : "ok");
 	PTNET_WRITE_ONCE(*reg(p, PTNET_IO_X_PTCTL_RESULT), res);
 	/* Release: the result is visible before the acknowledgement. */
 	ptnet_store_release(reg(p, PTNET_IO_PTCTL), 0);
