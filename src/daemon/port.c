@@ -276,7 +276,8 @@ int ptd_port_create(struct ptd *d, const char *full, const struct ptnet_port_opt
 	d->nports++;
 	d->mem += p->size;
 	p->uid = cr->uid;
-	for (unsigned int i = 0; i < p->ntx; i++)
+	/* A TAP port's own threads forward its TX rings (tap.c): no worker. */
+	for (unsigned int i = 0; kind != PTNET_KIND_TAP && i < p->ntx; i++)
 		ptd_worker_add(d, &p->txq[i]);
 	*pp = p;
 	return 0;
