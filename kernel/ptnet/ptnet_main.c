@@ -24,6 +24,10 @@ static bool vnet_hdr = true;
 module_param(vnet_hdr, bool, 0444);
 MODULE_PARM_DESC(vnet_hdr, "use the 12-byte virtio-net header for checksum/TSO offloads (default 1)");
 
+static unsigned int rx_poll_us;
+module_param(rx_poll_us, uint, 0644);
+MODULE_PARM_DESC(rx_poll_us, "keep polling an empty RX ring this long before re-arming its interrupt (default 0)");
+
 static DEFINE_IDA(ptnet_ida);
 
 #define PTNET_WATCH_INTERVAL	(HZ)
@@ -102,6 +106,15 @@ static int ptnet_poll(struct napi_struct *napi, int budget)
 	}
 	if (r->head != start)
 		ptnet_ring_publish(r);
+	if (work < budget && READ_ONCE(rx_poll_us)) {
+		/* Interrupts are costly on emulated machines: wait a little for more. */
+		u64 end = ktime_get_ns() + (u64)READ_ONCE(rx_poll_us) * 1000;
+
+		while (!ptnet_ring_refresh(r) && ktime_get_ns() < end)
+			cpu_relax();
+		if (ptnet_ring_space(r))
+			return budget;	/* stay scheduled: poll again */
+	}
 	if (work < budget && napi_complete_done(napi, work)) {
 		/* N1: re-arm, then re-check what arrived meanwhile. */
 		if (ptnet_ring_irq_enable(r) && napi_schedule_prep(napi)) {
@@ -445,6 +458,38 @@ static void ptnet_watch(struct work_struct *work)
 	rtnl_unlock();
 	schedule_delayed_work(&pd->watch, PTNET_WATCH_INTERVAL);
 }
+
+/* --- sysfs: ring state, for debugging (device/rings) --- */
+
+static ssize_t rings_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct ptnet_dev *pd = dev_get_drvdata(d);
+	unsigned int i;
+	int n = 0;
+
+	if (!pd)
+		return -ENODEV;
+	n += sysfs_emit_at(buf, n, "ring head tail | atok: head need_irq | ktoa: hwcur hwtail need_kick\n");
+	for (i = 0; i < pd->ntx + pd->nrx; i++) {
+		struct ptnet_ring *r = i < pd->ntx ? &pd->txq[i].r : &pd->rxq[i - pd->ntx].r;
+
+		n += sysfs_emit_at(buf, n, "%s%u %u %u | %u %u | %u %u %u\n",
+				   i < pd->ntx ? "tx" : "rx", r->idx, r->head, r->tail,
+				   READ_ONCE(r->atok->head), READ_ONCE(r->atok->appl_need_kick),
+				   READ_ONCE(r->ktoa->hwcur), READ_ONCE(r->ktoa->hwtail),
+				   READ_ONCE(r->ktoa->kern_need_kick));
+	}
+	n += sysfs_emit_at(buf, n, "running %d native %d created %d status %#x\n", pd->running,
+			   pd->native, pd->created, ptnet_reg_read(pd, PTNET_IO_X_STATUS));
+	return n;
+}
+static DEVICE_ATTR_RO(rings);
+
+static struct attribute *ptnet_dev_attrs[] = {
+	&dev_attr_rings.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(ptnet_dev);
 
 /* --- probe --- */
 
@@ -793,6 +838,7 @@ static struct pci_driver ptnet_pci_driver = {
 	.id_table	= ptnet_pci_ids,
 	.probe		= ptnet_probe,
 	.remove		= ptnet_remove,
+	.dev_groups	= ptnet_dev_groups,
 };
 
 module_pci_driver(ptnet_pci_driver);

@@ -17,6 +17,7 @@ VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$VM_HERE/lib.sh"
 
 declare -A VM_PID=()
+VM_WRAP=()	# prefix for the QEMU command (e.g. ip netns exec NS)
 PTNETD_PID=
 T=
 
@@ -121,7 +122,7 @@ vm_port() {
 vm_boot() {
 	local name=$1
 	shift
-	"$QEMU" -accel tcg -m 256 -smp 1 -nographic -monitor none -no-reboot -nodefaults \
+	${VM_WRAP[@]+"${VM_WRAP[@]}"} "$QEMU" -accel tcg -m 256 -smp 1 -nographic -monitor none -no-reboot -nodefaults \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet ptvm.name=$name" \
 		-serial "file:$T/$name.console" \
