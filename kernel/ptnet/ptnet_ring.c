@@ -19,7 +19,13 @@
 #include <linux/etherdevice.h>
 #include <linux/virtio_net.h>
 #include <linux/delay.h>
+#include <linux/highmem.h>
+#include <asm/unaligned.h>
 #include "ptnet.h"
+
+static bool fast_copy = true;
+module_param(fast_copy, bool, 0644);
+MODULE_PARM_DESC(fast_copy, "copy packets with an unrolled 64-bit loop instead of memcpy (faster under emulation, default 1)");
 
 /* --- registers and commands --- */
 
@@ -195,6 +201,92 @@ void ptnet_ring_irq_set(struct ptnet_ring *r, bool on)
 	WRITE_ONCE(r->atok->appl_need_kick, on ? 1 : 0);
 }
 
+/* --- copies --- */
+
+/*
+ * Packet copy.  Under QEMU TCG the kernel's memcpy (rep movs) costs a
+ * translated-block round per 8 bytes; an unrolled loop of 64-bit moves is
+ * several times faster there and no slower on hardware.
+ */
+static void ptnet_copy(void *dst, const void *src, size_t len)
+{
+	u8 *d = dst;
+	const u8 *s = src;
+
+	if (!READ_ONCE(fast_copy)) {
+		memcpy(dst, src, len);
+		return;
+	}
+	for (; len >= 64; len -= 64, d += 64, s += 64) {
+		u64 a = get_unaligned((const u64 *)s), b = get_unaligned((const u64 *)(s + 8));
+		u64 c = get_unaligned((const u64 *)(s + 16)), e = get_unaligned((const u64 *)(s + 24));
+
+		put_unaligned(a, (u64 *)d);
+		put_unaligned(b, (u64 *)(d + 8));
+		put_unaligned(c, (u64 *)(d + 16));
+		put_unaligned(e, (u64 *)(d + 24));
+		a = get_unaligned((const u64 *)(s + 32));
+		b = get_unaligned((const u64 *)(s + 40));
+		c = get_unaligned((const u64 *)(s + 48));
+		e = get_unaligned((const u64 *)(s + 56));
+		put_unaligned(a, (u64 *)(d + 32));
+		put_unaligned(b, (u64 *)(d + 40));
+		put_unaligned(c, (u64 *)(d + 48));
+		put_unaligned(e, (u64 *)(d + 56));
+	}
+	for (; len >= 8; len -= 8, d += 8, s += 8)
+		put_unaligned(get_unaligned((const u64 *)s), (u64 *)d);
+	while (len--)
+		*d++ = *s++;
+}
+
+/*
+ * Copy LEN bytes from OFF in SKB (linear part and page fragments; the
+ * device has no NETIF_F_FRAGLIST, so there is no frag_list) to DST.
+ */
+static int skb_copy_out(const struct sk_buff *skb, unsigned int off, u8 *dst, unsigned int len)
+{
+	unsigned int hl = skb_headlen(skb), i;
+
+	if (off < hl) {
+		unsigned int n = min(len, hl - off);
+
+		ptnet_copy(dst, skb->data + off, n);
+		dst += n;
+		len -= n;
+		off = hl;
+	}
+	off -= hl;
+	for (i = 0; len && i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *f = &skb_shinfo(skb)->frags[i];
+		unsigned int fs = skb_frag_size(f), n;
+		u8 *va;
+
+		if (off >= fs) {
+			off -= fs;
+			continue;
+		}
+		n = min(len, fs - off);
+		/* A fragment may span several pages: map one page at a time. */
+		while (n) {
+			unsigned int po = skb_frag_off(f) + off, k;
+			struct page *pg = skb_frag_page(f) + po / PAGE_SIZE;
+
+			po %= PAGE_SIZE;
+			k = min_t(unsigned int, n, PAGE_SIZE - po);
+			va = kmap_local_page(pg);
+			ptnet_copy(dst, va + po, k);
+			kunmap_local(va);
+			dst += k;
+			off += k;
+			n -= k;
+			len -= k;
+		}
+		off = 0;
+	}
+	return len ? -EFAULT : 0;
+}
+
 /* --- buffers --- */
 
 static inline void *buf_addr(struct ptnet_dev *pd, u32 idx)
@@ -247,7 +339,7 @@ int ptnet_tx_frame(struct ptnet_txq *q, struct sk_buff *skb)
 			pos = hdr;
 		}
 		chunk = min(pd->buf_size - pos, left);
-		if (skb_copy_bits(skb, off, dst + pos, chunk))
+		if (skb_copy_out(skb, off, dst + pos, chunk))
 			return -EIO;
 		off += chunk;
 		left -= chunk;
@@ -276,7 +368,7 @@ static void chain_copy(struct ptnet_dev *pd, const struct rx_frag *f, unsigned i
 	while (len) {
 		unsigned int n = min(len, f[*fi].len - *fo);
 
-		memcpy(dst, (u8 *)buf_addr(pd, f[*fi].idx) + *fo, n);
+		ptnet_copy(dst, (u8 *)buf_addr(pd, f[*fi].idx) + *fo, n);
 		dst += n;
 		len -= n;
 		*fo += n;

@@ -48,10 +48,14 @@ check "vm add vale0:b (2 ring pairs)" vm_port b --rings 2 --mac $MAC_B
 check "vm add refuses a second port on the same socket path" \
 	bash -c "! '$PTNETCTL' vm add vale0:c --socket '$T/a.sock' >/dev/null 2>&1"
 
+check "vm add vale0:c (1 ring pair)" vm_port c --rings 1
 vm_boot_ptnet a 1
 vm_boot_ptnet b 2
+# c's device has too few vectors (1 instead of 3): the probe must refuse it cleanly.
+vm_boot c -chardev "socket,path=$T/c.sock,id=p0" -device ivshmem-doorbell,chardev=p0,vectors=1
 check "guest a boots" vm_ready a 120
 check "guest b boots" vm_ready b 120
+check "guest c boots" vm_ready c 120
 [ "$FAIL" -eq 0 ] || finish
 
 # up NAME IP: load the driver, configure the interface.
@@ -71,6 +75,11 @@ check "MAC from the port (a)" vm_run a "grep -qi $MAC_A /sys/class/net/eth0/addr
 check "/dev/ptnet0 exists in a" vm_run a 'test -c /dev/ptnet0'
 check "ptnetd saw CREATE from both" \
 	bash -c "[ \$(grep -c 'CREATE -> ok' '$T/ptnetd.log') -ge 2 ]"
+
+check "c: probe refused for lack of vectors, with a hint" vm_run c \
+	'insmod /lib/modules/ptnet.ko; ! [ -e /sys/class/net/eth0 ] && dmesg | grep -q "vectors=3"'
+check "c: module unloads after a failed probe" vm_run c 'rmmod ptnet && ! lsmod | grep -q ptnet'
+vm_kill c TERM
 
 # --- ping ---
 check "ping a -> b" vm_run a -t 30 "ping -c 3 -W 3 $IP_B >/dev/null"
@@ -135,6 +144,12 @@ check "rmmod ptnet in a" vm_run a 'rmmod ptnet && ! [ -e /sys/class/net/eth0 ] &
 check "ptnetd saw DELETE from a" grep -q 'vale0:a: DELETE -> ok' "$T/ptnetd.log"
 check "driver reloads in a" up a $IP_A
 check "ping a -> b after reload" vm_run a -t 30 "ping -c 3 -W 3 $IP_B >/dev/null"
+check "unbind and bind the device through sysfs" vm_run a -t 40 "
+	d=\$(basename \$(readlink /sys/class/net/eth0/device))
+	echo \$d > /sys/bus/pci/drivers/ptnet/unbind && ! [ -e /sys/class/net/eth0 ] || exit 1
+	echo \$d > /sys/bus/pci/drivers/ptnet/bind || exit 1
+	for i in \$(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+	ip link set eth0 up && ip addr add $IP_A/24 dev eth0 && ping -c 2 -W 3 $IP_B >/dev/null"
 check "rmmod while native mode is busy is refused" vm_run a \
 	'ptnet-pktgen -i ptnet0 -f rx -d 3 -q >/dev/null 2>&1 & sleep 1
 	 ! rmmod ptnet 2>/dev/null; r=$?; wait; exit $r'
