@@ -17,10 +17,11 @@ case $BUILD in /*) ;; *) BUILD=$VM_ROOT/$BUILD ;; esac
 
 eval "$("$HERE/fetch.sh")"
 
-# Host tools: busybox-static for the guest, iperf3 (copied in with its libs).
+# Host tools: busybox-static for the guest, iperf3 and ethtool (copied in with their libs).
 need=()
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx cpio || need+=(busybox-static)
 command -v iperf3 >/dev/null || need+=(iperf3)
+command -v ethtool >/dev/null || [ -x /usr/sbin/ethtool ] || need+=(ethtool)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -74,6 +75,7 @@ copy_bin() {
 }
 copy_bin "$(command -v iperf3)"
 copy_bin "$BUILD/bin/ptnet-pktgen"
+copy_bin "$(command -v ethtool || echo /usr/sbin/ethtool)"
 [ -x "$VM_CACHE/bin/tcprr" ] && cp "$VM_CACHE/bin/tcprr" "$R/usr/bin/"
 # ld.so is looked up at /lib64.
 [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"

@@ -100,6 +100,15 @@ echo "# iperf3 b -> a: $bps bit/s"
 check "iperf3 TCP b -> a moves data" awk -v b="$bps" 'BEGIN { exit !(b > 1e7) }'
 check "a sent GSO frames (average TX frame > 1514 bytes)" \
 	vm_run a 'p=$(cat /sys/class/net/eth0/statistics/tx_packets); b=$(cat /sys/class/net/eth0/statistics/tx_bytes); [ $((b / p)) -gt 1514 ]'
+check "ethtool: driver info, per-queue stats, offloads" vm_run a \
+	'ethtool -i eth0 | grep -q "driver: ptnet" &&
+	 ethtool -S eth0 | grep -q "tx0_gso: [1-9]" &&
+	 ethtool -k eth0 | grep -q "tcp-segmentation-offload: on" &&
+	 ethtool -l eth0 >/dev/null && ethtool -g eth0 >/dev/null'
+check "ethtool -S in b: rx0/rx1 counters, GSO frames received" vm_run b \
+	'ethtool -S eth0 | grep -q "rx1_packets" && ethtool -S eth0 | grep -qE "rx[01]_gso: [1-9]"'
+check "TSO off/on with ethtool -K" vm_run a -t 40 \
+	"ethtool -K eth0 tso off && ping -c 1 -W 3 $IP_B >/dev/null && ethtool -K eth0 tso on"
 check "no RX drops in b" vm_run b '[ "$(cat /sys/class/net/eth0/statistics/rx_dropped)" = 0 ]'
 
 # --- MTU 9000 ---
