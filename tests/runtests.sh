@@ -11,6 +11,7 @@
 #   BUILD=build        release build: ptnetctl and the test clients
 #   ASAN=build-asan    ASan+UBSan build: unit tests and the ptnetd under test
 #   TSAN=build-tsan    TSan build: the concurrency stress tests (stress_*)
+#   NO_VM=1 skips the QEMU guests; FUZZ_SECONDS (10) per fuzz target; VM_TIMEOUT (900)
 #   TSAN_INTEG="40 50 60 70 71 85"  integration tests (by number) run a second
 #                      time against $TSAN/bin/ptnetd; empty: none
 #   TIMEOUT=120        seconds per test
@@ -159,6 +160,16 @@ if [ -n "$TSAN_INTEG" ]; then
 	else
 		skip_group tsan-integ "no $TSAN/bin/ptnetd or no release-built clients"
 	fi
+fi
+
+# 5. A short bounded run of every libFuzzer target (clang's libFuzzer).
+if [ -x "$ROOT/tests/fuzz/run.sh" ]; then
+	run_one "fuzz/short" env FUZZ_SECONDS="${FUZZ_SECONDS:-10}" "$ROOT/tests/fuzz/run.sh"
+fi
+
+# 6. Two QEMU TCG guests with the ptnet driver on VM ports (tests/vm).
+if [ -x "$ROOT/tests/vm/run.sh" ] && [ -z "${NO_VM:-}" ]; then
+	TIMEOUT=${VM_TIMEOUT:-900} run_one "vm/run" "$ROOT/tests/vm/run.sh"
 fi
 
 echo "# total $(secs $(($(date +%s%N) - t_start))), logs in $LOGDIR"
