@@ -13,7 +13,9 @@
 # and a table of medians with ratios is printed.  TCG: relative numbers only.
 #
 # usage: bench/vm/run.sh [-r ROUNDS] [-d SECONDS] [--rings N] [--slots S]
-#                        [--buf-size B] [-o DIR]
+#                        [--buf-size B] [--wait-quiet S] [-o DIR]
+# --wait-quiet S: before each round wait up to S seconds until the machine,
+# apart from this benchmark's processes, is less than 10 % busy.
 # Needs root (netns, tap, bridge), QEMU, python3; exit 77 if unavailable.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +25,7 @@ DUR=5
 RINGS=1
 PORT_OPTS=()
 OUT=
+QUIET=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-r) ROUNDS=$2; shift 2 ;;
@@ -31,7 +34,8 @@ while [ $# -gt 0 ]; do
 	--slots) PORT_OPTS+=(--slots "$2"); shift 2 ;;
 	--buf-size) PORT_OPTS+=(--buf-size "$2"); shift 2 ;;
 	-o) OUT=$2; shift 2 ;;
-	-h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--wait-quiet) QUIET=$2; shift 2 ;;
+	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -126,7 +130,30 @@ pktgen_once() {
 	vm_run pa -t 20 'ping -c 1 -W 5 10.77.1.2 >/dev/null' >/dev/null
 }
 
+# Busy share of the machine over 1 s, without our QEMUs and ptnetd (percent).
+others_busy() {
+	local a b pa pb
+	pids="$PTNETD_PID ${VM_PID[*]}"
+	own() { local t=0 p; for p in $pids; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
+	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat); pa=$(own)
+	sleep 1
+	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat); pb=$(own)
+	set -- $a $b
+	echo $(( (($3 - $1) - (pb - pa)) * 100 / ($4 - $2 > 0 ? $4 - $2 : 1) ))
+}
+wait_quiet() {
+	local end=$((SECONDS + QUIET)) b
+	[ "$QUIET" -gt 0 ] || return 0
+	while [ $SECONDS -lt $end ]; do
+		b=$(others_busy)
+		[ "$b" -lt 10 ] && return 0
+		log "machine busy ($b %), waiting"
+	done
+	log "machine still busy, measuring anyway"
+}
+
 for r in $(seq "$ROUNDS"); do
+	wait_quiet
 	log "round $r/$ROUNDS"
 	if [ $((r % 2)) = 1 ]; then order="ptnet virtio-tap"; else order="virtio-tap ptnet"; fi
 	for s in $order; do
