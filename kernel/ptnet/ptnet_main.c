@@ -665,9 +665,14 @@ static void ptnet_setup_netdev(struct ptnet_dev *pd)
 	dev->features = dev->hw_features;
 	dev->vlan_features = dev->features;
 
-	/* Largest frame: a chain of at most 64 buffers, and 64 KiB. */
+	/*
+	 * Largest frame: a chain of at most 64 buffers, 64 KiB, and small
+	 * enough that the TX ring (one slot always empty) holds it plus one
+	 * slot, or the queue would never restart.
+	 */
 	maxf = min_t(u64, (u64)PTNET_MAX_FRAGS * pd->buf_size - pd->vnet_hdr_len,
 		     PTNET_MAX_FRAME);
+	maxf = min_t(u64, maxf, (u64)(pd->tx_slots - 2) * pd->buf_size - pd->vnet_hdr_len);
 	netif_set_tso_max_size(dev, maxf);
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = maxf - ETH_HLEN;
