@@ -17,9 +17,8 @@ case $BUILD in /*) ;; *) BUILD=$VM_ROOT/$BUILD ;; esac
 
 eval "$("$HERE/fetch.sh")"
 
-# Host tools: busybox-static for the guest, iperf3 and ethtool (copied in with their libs).
+# Host tools: iperf3 and ethtool (copied in with their libs).
 need=()
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx cpio || need+=(busybox-static)
 command -v iperf3 >/dev/null || need+=(iperf3)
 command -v ethtool >/dev/null || [ -x /usr/sbin/ethtool ] || need+=(ethtool)
 if [ ${#need[@]} -gt 0 ]; then
@@ -31,10 +30,21 @@ if [ ${#need[@]} -gt 0 ]; then
 		exit 77
 	fi
 fi
-if ! file -L /bin/busybox 2>/dev/null | grep -q static && ldd /bin/busybox >/dev/null 2>&1; then
-	echo "build.sh: /bin/busybox is not static (install busybox-static)" >&2
-	exit 77
+
+# A static busybox for the guest: the host's if it is one, else the
+# busybox-static package extracted into the cache (no system change).
+BUSYBOX=/bin/busybox
+if ! [ -x "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+	BUSYBOX=$VM_CACHE/busybox/bin/busybox
+	if ! [ -x "$BUSYBOX" ]; then
+		(
+			cd "$VM_CACHE/debs" &&
+			{ ls busybox-static_*.deb >/dev/null 2>&1 || apt-get download busybox-static >&2; } &&
+			rm -rf "$VM_CACHE/busybox" && dpkg-deb -x busybox-static_*.deb "$VM_CACHE/busybox"
+		) || { echo "build.sh: cannot get busybox-static" >&2; exit 77; }
+	fi
 fi
+"$BUSYBOX" --list | grep -qx cpio || { echo "build.sh: $BUSYBOX has no cpio" >&2; exit 77; }
 
 # The module.
 make -s -C "$VM_ROOT/kernel/ptnet" KDIR="$KDIR" >&2
@@ -52,7 +62,7 @@ fi
 R=$VM_CACHE/initramfs
 rm -rf "$R"
 mkdir -p "$R"/{bin,sbin,lib,lib64,usr/bin,proc,sys,dev,tmp,run,etc,lib/modules}
-cp /bin/busybox "$R/bin/busybox"
+cp "$BUSYBOX" "$R/bin/busybox"
 ln -s busybox "$R/bin/sh"
 cp "$HERE/init" "$R/init"
 cp "$HERE/agent" "$R/agent"
@@ -80,7 +90,7 @@ copy_bin "$(command -v ethtool || echo /usr/sbin/ethtool)"
 # ld.so is looked up at /lib64.
 [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
 
-(cd "$R" && find . | /bin/busybox cpio -o -H newc 2>/dev/null) | gzip -1 > "$VM_CACHE/initramfs.cpio.gz.tmp"
+(cd "$R" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null) | gzip -1 > "$VM_CACHE/initramfs.cpio.gz.tmp"
 mv "$VM_CACHE/initramfs.cpio.gz.tmp" "$VM_CACHE/initramfs.cpio.gz"
 echo "KVER=$KVER"
 echo "VMLINUZ=$VMLINUZ"

@@ -41,7 +41,7 @@ if [ ! -e "$stamp" ]; then
 	) || exit $?
 	rm -rf "$VM_CACHE/root"
 	mkdir -p "$VM_CACHE/root"
-	for f in "$VM_CACHE"/debs/*.deb; do
+	for f in "$VM_CACHE"/debs/linux-*.deb; do
 		dpkg-deb -x "$f" "$VM_CACHE/root"
 	done
 	# The headers' Makefile hard-codes /usr/src: point it into the cache.
