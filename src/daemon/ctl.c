@@ -188,8 +188,22 @@ void ptd_ctl_accept(struct ptd *d)
 		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+			    errno == ENOBUFS) {
+				/*
+				 * Out of descriptors: a level-triggered listening
+				 * socket would wake us forever.  Stop listening until
+				 * a connection closes or the next timer tick.
+				 */
+				struct epoll_event off = { .events = 0, .data.u64 = 1 };
+
+				LOG_RATELIMIT(1, "cannot accept control connections: %s (raise "
+					      "ptnetd's limit: ulimit -n)", strerror(errno));
+				epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->listen_fd, &off);
+				d->accept_paused = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
 				LOG_RATELIMIT(1, "accept: %s", strerror(errno));
+			}
 			return;
 		}
 		if (d->nconns >= PTD_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
@@ -233,8 +247,21 @@ void ptd_ctl_close(struct ptd *d, struct ptd_conn *c)
 	d->dead = c;
 }
 
+/* Listen again after running out of descriptors (see ptd_ctl_accept). */
+void ptd_ctl_resume(struct ptd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
+
+	if (!d->accept_paused)
+		return;
+	d->accept_paused = false;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, d->listen_fd, &ev);
+}
+
 void ptd_ctl_reap(struct ptd *d)
 {
+	if (d->dead)
+		ptd_ctl_resume(d);	/* descriptors were freed */
 	while (d->dead) {
 		struct ptd_conn *c = d->dead;
 

@@ -274,6 +274,7 @@ struct ptd {
 	unsigned int nports;		/* all switches */
 	uint64_t mem;			/* all port regions */
 	bool stopping;
+	bool accept_paused;		/* out of descriptors: not listening for now */
 };
 
 /* region.c */
@@ -344,6 +345,7 @@ void ptd_ctl_accept(struct ptd *d);
 void ptd_ctl_event(struct ptd *d, struct ptd_conn *c, uint32_t events);
 void ptd_ctl_close(struct ptd *d, struct ptd_conn *c);
 void ptd_ctl_reap(struct ptd *d);
+void ptd_ctl_resume(struct ptd *d);
 
 /* Stats helpers */
 static inline void ptd_stats_accum(struct ptd_stats *dst, const struct ptd_stats *src)

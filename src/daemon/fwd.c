@@ -171,7 +171,8 @@ static inline uint8_t *rx_buf(struct ptd_port *dp, struct netmap_slot *s)
  * used, or -(slots used) if a destination slot was invalid (packet dropped).
  */
 static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const struct ptd_frag *fr,
-		    unsigned int nfr, uint32_t skip, uint32_t prefix, uint32_t nslots)
+		    unsigned int nfr, uint32_t skip, uint32_t prefix, uint32_t nslots,
+		    struct ptd_frag *out)
 {
 	uint32_t n = q->nslots, room = slot_cap(dp);
 	uint32_t fi = 0, foff = skip;
@@ -197,6 +198,10 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 		 * bytes of the sender's earlier frames (maybe meant for others).
 		 */
 		nm_pkt_copy(fr[0].buf, dst, (int)l);
+		if (out) {
+			out[0].buf = dst;
+			out[0].len = l;
+		}
 		PTNET_WRITE_ONCE(s->len, (uint16_t)l);
 		PTNET_WRITE_ONCE(s->flags, (uint16_t)(1u << 8));
 		return 1;
@@ -234,6 +239,10 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 				fi++;
 				foff = 0;
 			}
+		}
+		if (out) {
+			out[k].buf = dst;
+			out[k].len = put;
 		}
 		PTNET_WRITE_ONCE(s->len, (uint16_t)put);
 		PTNET_WRITE_ONCE(s->flags, (uint16_t)((nslots << 8) |
@@ -340,7 +349,7 @@ static void emit_seg(const uint8_t *frame, uint32_t len, void *arg)
 		c->bad = true;
 		return;
 	}
-	r = copy_pkt(c->dp, c->q, c->j, &one, 1, 0, 0, ns);
+	r = copy_pkt(c->dp, c->q, c->j, &one, 1, 0, 0, ns, NULL);
 	if (r < 0)
 		c->bad = true;
 	r = r < 0 ? -r : r;
@@ -349,19 +358,14 @@ static void emit_seg(const uint8_t *frame, uint32_t len, void *arg)
 	c->used += (uint32_t)r;
 }
 
-/* Finish a checksum the source left to the device, in the copied slots. */
-static void csum_slots(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, uint32_t ns,
-		       const struct ptd_vnet_hdr *h)
+/*
+ * Finish a checksum the source left to the device, over the bytes just
+ * copied (OUT: our own pointers and lengths, never the slots' len fields,
+ * which the destination client may rewrite meanwhile).
+ */
+static void csum_slots(const struct ptd_frag *out, uint32_t ns, const struct ptd_vnet_hdr *h)
 {
-	struct ptd_frag fr[NETMAP_MAX_FRAGS];
-
-	for (uint32_t k = 0; k < ns; k++, j = ptnet_idx_add(j, 1, q->nslots)) {
-		fr[k].buf = rx_buf(dp, &q->slot[j]);
-		fr[k].len = PTNET_READ_ONCE(q->slot[j].len);
-		if (!fr[k].buf)
-			return;
-	}
-	ptd_csum_complete_frags(fr, ns, 0, h->csum_start, h->csum_offset);
+	ptd_csum_complete_frags(out, ns, 0, h->csum_start, h->csum_offset);
 }
 
 /* Next packet of the merge of lists *A and *C, in batch order. */
@@ -403,6 +407,7 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
 		const struct pkt *pk = &fs.pkts[merge_next(&a, &c)];
 		uint32_t j = ptnet_idx_add(start, used, q->nslots);
+		struct ptd_frag out[NETMAP_MAX_FRAGS];
 		struct plan pl;
 		int r;
 
@@ -443,14 +448,15 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 			rx_by += len;
 			continue;
 		}
-		r = copy_pkt(dp, q, j, &fs.frags[pk->first], pk->nfrags, skip, prefix, pl.slots);
+		r = copy_pkt(dp, q, j, &fs.frags[pk->first], pk->nfrags, skip, prefix, pl.slots,
+			     pl.mode == M_CSUM ? out : NULL);
 		if (r < 0) {
 			used += (uint32_t)-r;
 			d_bad++;
 			continue;
 		}
 		if (pl.mode == M_CSUM)
-			csum_slots(dp, q, j, (uint32_t)r, &pl.h);
+			csum_slots(out, (uint32_t)r, &pl.h);
 		used += (uint32_t)r;
 		rx_pk++;
 		rx_by += pk->len - skip + prefix;

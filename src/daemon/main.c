@@ -232,6 +232,7 @@ static void on_timer(struct ptd *d)
 
 	if (read(d->timer_fd, &n, sizeof(n)) < 0)
 		return;
+	ptd_ctl_resume(d);
 	for (unsigned int i = 0; i < d->nsw; i++) {
 		pthread_rwlock_rdlock(&d->sw[i]->lock);
 		ptd_mac_sweep(d->sw[i]);

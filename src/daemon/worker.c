@@ -53,12 +53,15 @@ static void deactivate(struct ptd_worker *w, struct ptd_txq *q)
 	w->act[pos]->active_pos = pos;
 }
 
-static void drain(int fd)
+/* Empty a kick pipe (or eventfd); false if its writer hung up. */
+static bool drain(int fd)
 {
 	char buf[256];
+	ssize_t r;
 
-	while (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+	while ((r = read(fd, buf, sizeof(buf))) == (ssize_t)sizeof(buf))
 		;
+	return r != 0;
 }
 
 /* Run queued commands; returns true on STOP. */
@@ -118,7 +121,14 @@ static void *worker_main(void *arg)
 				cmd = true;
 				continue;
 			}
-			drain(q->kick_rfd);
+			if (!drain(q->kick_rfd) || (ev[i].events & (EPOLLHUP | EPOLLERR))) {
+				/*
+				 * The client closed its kick pipe: stop watching it, or
+				 * it would wake this worker forever.  The client can no
+				 * longer wake its ring; that harms only itself.
+				 */
+				epoll_ctl(w->epfd, EPOLL_CTL_DEL, q->kick_rfd, NULL);
+			}
 			ptnet_stat_add(&q->port->st.kicks, 1);
 			if (!q->active) {
 				activate(w, q);
