@@ -28,6 +28,10 @@ static unsigned int rx_poll_us;
 module_param(rx_poll_us, uint, 0644);
 MODULE_PARM_DESC(rx_poll_us, "keep polling an empty RX ring this long before re-arming its interrupt (default 0)");
 
+static bool tx_publish_each = true;
+module_param(tx_publish_each, bool, 0644);
+MODULE_PARM_DESC(tx_publish_each, "publish every TX frame at once (kicks stay once per burst; default 1)");
+
 static DEFINE_IDA(ptnet_ida);
 
 #define PTNET_WATCH_INTERVAL	(HZ)
@@ -195,9 +199,15 @@ static netdev_tx_t ptnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 	/* Stop before the ring is too full for the largest frame. */
 	ptnet_tx_maybe_stop(q, txq, q->min_space);
-	/* Batched kicks: publish and kick once per burst from the stack. */
+	/*
+	 * Batched kicks: kick at most once per burst from the stack.  The
+	 * frame itself is published at once (two stores) so that a polling
+	 * ptnetd starts copying it while the stack hands us the next one.
+	 */
 	if (!netdev_xmit_more() || netif_xmit_stopped(txq))
 		ptnet_tx_flush(q);
+	else if (READ_ONCE(tx_publish_each))
+		ptnet_ring_publish(&q->r);
 	return NETDEV_TX_OK;
 }
 

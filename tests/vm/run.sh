@@ -147,6 +147,13 @@ check "/dev/ptnet0 is exclusive" vm_run a \
 	'ptnet-pktgen -i ptnet0 -f rx -d 3 -q >/dev/null 2>&1 & sleep 1
 	 ptnet-pktgen -i /dev/ptnet0 -f rx -d 1 -q 2>&1 | grep -q "in use"; r=$?; wait; exit $r'
 
+check "a process killed in native mode gives the rings back" vm_run a -t 30 \
+	"ptnet-pktgen -i ptnet0 -f rx -q >/dev/null 2>&1 & p=\$!
+	 for i in \$(seq 30); do [ \"\$(cat /sys/class/net/eth0/carrier)\" = 0 ] && break; sleep 0.1; done
+	 kill -9 \$p; wait \$p
+	 for i in \$(seq 50); do [ \"\$(cat /sys/class/net/eth0/carrier)\" = 1 ] && break; sleep 0.1; done
+	 ping -c 2 -W 3 $IP_B >/dev/null"
+
 # --- native mode: guest -> host process ---
 "$PKTGEN" -i "vale0:h@conf:mac=$MAC_H" -f rx -d 8 -q > "$T/hrx.log" 2>&1 &
 HRX=$!
