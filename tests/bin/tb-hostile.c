@@ -1621,7 +1621,7 @@ static int csum_race(const char *pname, double seconds, uint64_t *s)
 	char dname[PTC_NAME_MAX + 1];
 	uint64_t end, frames = 0, bad = 0, sent = 0;
 	pthread_t thr;
-	uint32_t rxi;
+	uint32_t rxi, txh = 0;
 	int r;
 
 	snprintf(dname, sizeof(dname), "%.14sd", pname);
@@ -1637,7 +1637,8 @@ static int csum_race(const char *pname, double seconds, uint64_t *s)
 		tb_die("pthread_create");
 	end = now_ms() + (uint64_t)(seconds * 1000);
 	while (!tb_stop && now_ms() < end) {
-		uint32_t n = hs.nslots[0], hw = PTNET_READ_ONCE(hs.ktoa[0].hwcur), k;
+		/* Write only slots this client owns: [txh, hwtail), never pending ones. */
+		uint32_t n = hs.nslots[0], hw = txh, k;
 		uint32_t t, h;
 
 		/* Up to 32 frames: vnet header, Ethernet, IPv4, UDP, payload. */
@@ -1667,7 +1668,8 @@ static int csum_race(const char *pname, double seconds, uint64_t *s)
 			x->flags = 0;
 		}
 		if (k) {
-			ptnet_csb_appl_write(&hs.atok[0], (hw + k) % n, (hw + k) % n);
+			txh = (hw + k) % n;
+			ptnet_csb_appl_write(&hs.atok[0], txh, txh);
 			kick(&hs, 0);
 			sent += k;
 		}
