@@ -566,6 +566,11 @@ static int ptnet_check_region(struct ptnet_dev *pd)
 		return -EPROTO;
 	}
 	pd->nvec = 1 + nr;
+	nr = ptnet_reg_read(pd, PTNET_IO_X_NUM_VECTORS);
+	if (nr && nr != pd->nvec) {
+		dev_err(d, "port announces %u vectors, its rings need %u\n", nr, pd->nvec);
+		return -EPROTO;
+	}
 	return 0;
 }
 

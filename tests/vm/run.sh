@@ -150,7 +150,7 @@ check "/dev/ptnet0 is exclusive" vm_run a \
 check "a process killed in native mode gives the rings back" vm_run a -t 30 \
 	"ptnet-pktgen -i ptnet0 -f rx -q >/dev/null 2>&1 & p=\$!
 	 for i in \$(seq 30); do [ \"\$(cat /sys/class/net/eth0/carrier)\" = 0 ] && break; sleep 0.1; done
-	 kill -9 \$p; wait \$p
+	 kill -9 \$p; { wait \$p; } 2>/dev/null
 	 for i in \$(seq 50); do [ \"\$(cat /sys/class/net/eth0/carrier)\" = 1 ] && break; sleep 0.1; done
 	 ping -c 2 -W 3 $IP_B >/dev/null"
 
