@@ -135,6 +135,10 @@ int ptc_opts_finish(struct ptnet_port_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "vnet-hdr must be 0 or %d", PTNET_VNET_HDR_LEN);
 		return -EINVAL;
 	}
+	if (o->mtu < 68 || o->mtu > 65535) {
+		snprintf(err, errlen, "mtu must be 68..65535");
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -215,10 +215,20 @@ void ptd_ctl_accept(struct ptd *d)
 		}
 		c->type = PTD_EV_CONN;
 		c->fd = fd;
+		c->uid = (uid_t)-1;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0) {
 			c->uid = cr.uid;
 			c->gid = cr.gid;
 			c->pid = cr.pid;
+		}
+		/* The last slots are root's: others cannot lock the admin out. */
+		if (c->uid != 0 && d->nconns >= PTD_MAX_CONNS - PTD_ROOT_CONNS) {
+			static const char msg[] = "err ENOSPC too many connections to ptnetd";
+
+			send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+			close(fd);
+			free(c);
+			continue;
 		}
 		ev.data.ptr = c;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {

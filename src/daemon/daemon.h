@@ -33,6 +33,7 @@
 #define PTD_MAX_WORKERS		64
 #define PTD_BATCH		512	/* slots taken from a TX ring per pass */
 #define PTD_MAX_CONNS		1024
+#define PTD_ROOT_CONNS		32	/* of them kept for root */
 #define PTD_MAX_TOTAL_PORTS	4096	/* all switches together */
 
 /* Counters; updated with relaxed atomic adds once per batch. */

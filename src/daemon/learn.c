@@ -17,6 +17,7 @@
 #include "daemon/daemon.h"
 
 #define TICK_SHIFT	2		/* 4 s */
+#define PTD_MAC_PROTECT_TICKS	3	/* another port's entry seen < 12 s ago stays */
 #define ENT_MAC(e)	((e) & 0xffffffffffffull)
 #define ENT_PORT(e)	((unsigned int)(((e) >> 48) & 0xff))
 #define ENT_TICK(e)	((unsigned int)((e) >> 56))
@@ -65,12 +66,26 @@ static void learn(struct ptd_switch *sw, struct ptd_port *src, uint64_t smac, un
 				PTNET_WRITE_ONCE(set[w], want);
 			return;
 		}
-		age = ENT_PORT(e) ? ((tick - ENT_TICK(e)) & 0xff) + 1 : 0x200;
+		/* Empty first, then our own entries, then the stalest. */
+		if (!ENT_PORT(e))
+			age = 0x400;
+		else if (ENT_PORT(e) == src->index + 1)
+			age = 0x200 + (((tick - ENT_TICK(e)) & 0xff));
+		else
+			age = ((tick - ENT_TICK(e)) & 0xff) + 1;
 		if (age > oldest) {
 			oldest = age;
 			victim = w;
 		}
 	}
+	/*
+	 * Never evict another port's fresh entry: a port sending from many
+	 * source MACs could otherwise push its neighbours out of the table and
+	 * have their unicast traffic flooded to it.  Its new MAC stays unknown
+	 * (its own traffic floods) until an entry ages.
+	 */
+	if (oldest <= PTD_MAC_PROTECT_TICKS)
+		return;
 	PTNET_WRITE_ONCE(set[victim], want);
 }
 

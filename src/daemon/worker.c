@@ -53,15 +53,16 @@ static void deactivate(struct ptd_worker *w, struct ptd_txq *q)
 	w->act[pos]->active_pos = pos;
 }
 
-/* Empty a kick pipe (or eventfd); false if its writer hung up. */
+/*
+ * Take what a kick pipe (or eventfd) holds, one bounded read: a client
+ * flooding kicks must not keep its worker in read().  Level-triggered epoll
+ * reports the rest later.  False if the writer hung up.
+ */
 static bool drain(int fd)
 {
-	char buf[256];
-	ssize_t r;
+	char buf[4096];
 
-	while ((r = read(fd, buf, sizeof(buf))) == (ssize_t)sizeof(buf))
-		;
-	return r != 0;
+	return read(fd, buf, sizeof(buf)) != 0;
 }
 
 /* Run queued commands; returns true on STOP. */

@@ -14,6 +14,7 @@ struct ptnet_lring {
 	int irq_fd;
 	uint32_t nslots;
 	uint32_t pub_head;	/* last head published in the CSB */
+	uint32_t polls;		/* syncs, to look for a vanished ptnetd now and then */
 };
 
 struct ptnet_port {

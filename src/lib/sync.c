@@ -21,11 +21,32 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static inline int port_dead(struct ptnet_port *p)
+/*
+ * Has ptnetd gone?  A clean stop marks the region dead; a killed ptnetd
+ * cannot, so every 1024 syncs of a ring also peek at the control socket
+ * (one cheap system call) for its hang-up.
+ */
+static int ctl_hung_up(struct ptnet_port *p)
 {
-	if (!p->dead && (ptnet_load_acquire(p->status) & PTNET_STATUS_DEAD))
-		p->dead = 1;
-	return p->dead;
+	char c;
+	ssize_t r;
+
+	if (p->ctl_fd < 0)
+		return 0;
+	r = recv(p->ctl_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+static inline int port_dead(struct ptnet_port *p, struct ptnet_lring *l)
+{
+	if (PTNET_READ_ONCE(p->dead))
+		return 1;
+	if ((ptnet_load_acquire(p->status) & PTNET_STATUS_DEAD) ||
+	    (l && ++l->polls % 1024 == 0 && ctl_hung_up(p))) {
+		PTNET_WRITE_ONCE(p->dead, 1);
+		return 1;
+	}
+	return 0;
 }
 
 /* Refresh ring->tail from ktoa (A2); ptnetd's value is checked, not trusted blindly. */
@@ -62,7 +83,7 @@ static inline int sync_one(struct ptnet_lring *l, int tx)
 
 int ptnet_txsync(struct ptnet_port *p, unsigned int ring)
 {
-	if (port_dead(p))
+	if (port_dead(p, ring < p->ntx ? &p->r[ring] : &p->r[0]))
 		return ptl_err(-EPIPE, "port %s was detached", p->info.name);
 	if (ring == PTNET_ALL_RINGS) {
 		for (unsigned int i = 0; i < p->ntx; i++)
@@ -79,7 +100,7 @@ int ptnet_txsync(struct ptnet_port *p, unsigned int ring)
 
 int ptnet_rxsync(struct ptnet_port *p, unsigned int ring)
 {
-	if (port_dead(p))
+	if (port_dead(p, ring < p->nrx ? &p->r[p->ntx + ring] : &p->r[p->ntx]))
 		return ptl_err(-EPIPE, "port %s was detached", p->info.name);
 	if (ring == PTNET_ALL_RINGS) {
 		for (unsigned int i = 0; i < p->nrx; i++)
@@ -172,7 +193,7 @@ static int consume_events(struct ptnet_port *p, int timeout_ms)
 			ssize_t r = recv(p->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-				p->dead = 1;
+				PTNET_WRITE_ONCE(p->dead, 1);
 			continue;
 		}
 		if (k < 2 * PTNET_MAX_RINGS) {
@@ -196,7 +217,7 @@ int ptnet_port_wait(struct ptnet_port *p, unsigned int what, int timeout_ms)
 		uint64_t t;
 		int ms;
 
-		if (port_dead(p))
+		if (port_dead(p, NULL))
 			return ptl_err(-EPIPE, "port %s was detached", p->info.name);
 		r = ready(p, what);
 		if (r)
@@ -245,7 +266,7 @@ int ptnet_ring_wait(struct ptnet_port *p, unsigned int what, unsigned int ring, 
 		uint64_t t;
 		int r, ms;
 
-		if (port_dead(p))
+		if (port_dead(p, NULL))
 			return ptl_err(-EPIPE, "port %s was detached", p->info.name);
 		for (k = 0; k < nl; k++) {
 			if (sync_one(l[k], l[k] < &p->r[p->ntx]))
@@ -292,7 +313,7 @@ int ptnet_ring_wait(struct ptnet_port *p, unsigned int what, unsigned int ring, 
 			ssize_t n = recv(p->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-				p->dead = 1;
+				PTNET_WRITE_ONCE(p->dead, 1);
 		}
 	}
 }
