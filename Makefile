@@ -124,7 +124,8 @@ check: all
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(INCDIR)/ptnet $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(INCDIR)/ptnet $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man4 \
+		$(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 755 $(O)/bin/ptnetd $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/bin/ptnetctl $(O)/bin/ptnet-pktgen $(DESTDIR)$(BINDIR)/
@@ -133,6 +134,7 @@ install: all
 	ln -sf libptnet.so.0 $(DESTDIR)$(LIBDIR)/libptnet.so
 	install -m 644 include/ptnet/*.h $(DESTDIR)$(INCDIR)/ptnet/
 	-install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/ 2>/dev/null
+	-install -m 644 man/man4/*.4 $(DESTDIR)$(MANDIR)/man4/ 2>/dev/null
 	-install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/ 2>/dev/null
 	-install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/ 2>/dev/null
 	sed -e 's#@PREFIX@#$(PREFIX)#' -e 's#@LIBDIR@#$(LIBDIR)#' -e 's#@INCDIR@#$(INCDIR)#' \

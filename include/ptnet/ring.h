@@ -42,20 +42,22 @@ static inline int nm_tx_pending(const struct netmap_ring *r)
 	return nm_ring_next(r, r->tail) != r->head;
 }
 
-/* Copy a packet the way netmap does: 64-byte chunks for small aligned sizes. */
+/*
+ * Copy a packet the way netmap does: whole 64-byte blocks for small sizes
+ * that are multiples of 64, memcpy otherwise.  Block copies go through
+ * memcpy too, so unaligned buffers are fine.
+ */
 static inline void nm_pkt_copy(const void *_src, void *_dst, int l)
 {
-	const uint64_t *src = (const uint64_t *)_src;
-	uint64_t *dst = (uint64_t *)_dst;
+	const char *src = (const char *)_src;
+	char *dst = (char *)_dst;
 
 	if (__builtin_expect((l >= 1024) || (l % 64), 0)) {
 		__builtin_memcpy(dst, src, (unsigned)l);
 		return;
 	}
-	for (; l > 0; l -= 64) {
-		*dst++ = *src++; *dst++ = *src++; *dst++ = *src++; *dst++ = *src++;
-		*dst++ = *src++; *dst++ = *src++; *dst++ = *src++; *dst++ = *src++;
-	}
+	for (; l > 0; l -= 64, src += 64, dst += 64)
+		__builtin_memcpy(dst, src, 64);
 }
 
 /* --- index arithmetic on rings of n slots (n need not be a power of 2) --- */
