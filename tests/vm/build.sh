@@ -44,7 +44,8 @@ if ! [ -x "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
 		) || { echo "build.sh: cannot get busybox-static" >&2; exit 77; }
 	fi
 fi
-"$BUSYBOX" --list | grep -qx cpio || { echo "build.sh: $BUSYBOX has no cpio" >&2; exit 77; }
+# (grep -q would stop reading early: SIGPIPE + pipefail would fail the test)
+"$BUSYBOX" --list | grep -x cpio >/dev/null || { echo "build.sh: $BUSYBOX has no cpio" >&2; exit 77; }
 
 # The module.
 make -s -C "$VM_ROOT/kernel/ptnet" KDIR="$KDIR" >&2
