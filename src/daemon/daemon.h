@@ -152,8 +152,12 @@ struct ptd_tap {
 
 struct ptd_switch;
 struct ptd_lookup_ops {
-	/* Returns the destination port index (or PTD_DST_*) of a frame from SRC. */
-	uint16_t (*lookup)(struct ptd_switch *sw, struct ptd_port *src, const uint8_t eth[12]);
+	/*
+	 * Returns the destination port index (or PTD_DST_*) of a frame from SRC;
+	 * NOW_S is ptd_now_s(), read once per batch by the caller.
+	 */
+	uint16_t (*lookup)(struct ptd_switch *sw, struct ptd_port *src, const uint8_t eth[12],
+			   uint32_t now_s);
 	void (*port_gone)(struct ptd_switch *sw, unsigned int index);
 };
 

@@ -577,7 +577,7 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 	struct ptd_port *p = q->port;
 	struct ptd_switch *sw = p->sw;
 	struct ptd_stats st = { 0 };
-	uint32_t head, cur, consumed, n = q->nslots;
+	uint32_t head, cur, consumed, n = q->nslots, now_s;
 	unsigned int np;
 
 	/*
@@ -601,7 +601,8 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 	}
 	consumed = gather(q, head, &np, &st);
 
-	/* Pass 1: destinations. */
+	/* Pass 1: destinations (one clock read per batch, not per packet). */
+	now_s = ptd_now_s();
 	fs.flood.head = fs.flood.tail = LIST_END;
 	fs.ndsts = 0;
 	for (unsigned int i = 0; i < np; i++) {
@@ -609,7 +610,7 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 		uint16_t d;
 
 		memcpy(eth, fs.frags[fs.pkts[i].first].buf + p->vnet_hdr_len, sizeof(eth));
-		d = sw->ops->lookup(sw, p, eth);
+		d = sw->ops->lookup(sw, p, eth, now_s);
 		if (d == PTD_DST_FLOOD) {
 			list_add(&fs.flood, (uint16_t)i);
 			continue;

@@ -89,10 +89,11 @@ static void learn(struct ptd_switch *sw, struct ptd_port *src, uint64_t smac, un
 	PTNET_WRITE_ONCE(set[victim], want);
 }
 
-static uint16_t learning_lookup(struct ptd_switch *sw, struct ptd_port *src, const uint8_t eth[12])
+static uint16_t learning_lookup(struct ptd_switch *sw, struct ptd_port *src, const uint8_t eth[12],
+			       uint32_t now_s)
 {
 	uint64_t dmac = mac_u64(eth), smac = mac_u64(eth + 6);
-	unsigned int tick = now_tick(), age_ticks = sw->age_s >> TICK_SHIFT;
+	unsigned int tick = (now_s >> TICK_SHIFT) & 0xff, age_ticks = sw->age_s >> TICK_SHIFT;
 
 	/*
 	 * Learn unicast sources.  learn() reads the set first and writes only

@@ -206,7 +206,7 @@ static void frame(unsigned int sidx, uint64_t dmac, uint64_t smac)
 			s->t_w = fake_s;
 		}
 	}
-	r = sw.ops->lookup(&sw, src, eth);
+	r = sw.ops->lookup(&sw, src, eth, ptd_now_s());
 	if (dmac & 1) {
 		if (r != PTD_DST_FLOOD)
 			abort();		/* multicast must flood */

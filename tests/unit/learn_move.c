@@ -22,7 +22,7 @@ static uint16_t lookup(unsigned int src, const uint8_t dst[6], const uint8_t sma
 
 	memcpy(eth, dst, 6);
 	memcpy(eth + 6, smac, 6);
-	return sw->ops->lookup(sw, &ports[src], eth);
+	return sw->ops->lookup(sw, &ports[src], eth, ptd_now_s());
 }
 
 int main(void)
