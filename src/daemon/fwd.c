@@ -256,8 +256,11 @@ static uint32_t pkt_slots(const struct pkt *pk, const struct ptd_port *src,
 			  const struct ptd_port *dp)
 {
 	uint32_t len = pk->len - src->vnet_hdr_len + dp->vnet_hdr_len, cap = slot_cap(dp);
-	uint32_t ns = (len + cap - 1) / cap;
+	uint32_t ns;
 
+	if (len <= cap)
+		return 1;	/* the common case, without a division */
+	ns = (len + cap - 1) / cap;
 	if (ns > NETMAP_MAX_FRAGS)
 		return 0;
 	return ns ? ns : 1;
