@@ -100,4 +100,24 @@
 
 #define PTNET_CSB_ENTRY_SIZE	64
 
+/*
+ * The MAC address in PTNET_IO_MAC_HI (bytes 0-1) and PTNET_IO_MAC_LO
+ * (bytes 2-5), most significant byte first, as netmap's ptnet does.
+ */
+static inline void ptnet_mac_to_regs(const uint8_t mac[6], uint32_t *lo, uint32_t *hi)
+{
+	*hi = (uint32_t)mac[0] << 8 | mac[1];
+	*lo = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
+}
+
+static inline void ptnet_mac_from_regs(uint32_t lo, uint32_t hi, uint8_t mac[6])
+{
+	mac[0] = (uint8_t)(hi >> 8);
+	mac[1] = (uint8_t)hi;
+	mac[2] = (uint8_t)(lo >> 24);
+	mac[3] = (uint8_t)(lo >> 16);
+	mac[4] = (uint8_t)(lo >> 8);
+	mac[5] = (uint8_t)lo;
+}
+
 #endif /* PTNET_ABI_H */

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ring.h - inline fast path over netmap.h: ring arithmetic and the CSB
- * publish/read protocol.  Together with barrier.h this is the only place
- * where ordering between ptnetd and a client is expressed.
+ * ring.h - inline fast path over netmap.h for clients: ring arithmetic and
+ * the application's half of the CSB protocol.  The daemon's half lives in
+ * ptnetd (src/daemon/csb.h), the guest driver's in kernel/ptnet/ptnet_ring.c.
+ * Together with barrier.h these are the only places where ordering between
+ * ptnetd and a client is expressed.
  *
  * CSB pairing (one ring, either direction):
- *   A1 ptnet_csb_appl_write  (slots, cur, head)  pairs with K2 ptnet_csb_kern_read
- *   K1 ptnet_csb_kern_write  (slots, hwcur, hwtail) pairs with A2 ptnet_csb_appl_read
- *   N1 enable notifications -> ptnet_smp_mb -> re-read: see ptnet_csb_*_enable.
+ *   A1 ptnet_csb_appl_write  (slots, cur, head)  pairs with K2 (ptnetd's read)
+ *   K1 ptnetd's write (slots, hwcur, hwtail)     pairs with A2 ptnet_csb_appl_read
+ *   N1 enable notifications -> ptnet_smp_mb -> re-read: ptnet_csb_appl_enable,
+ *      and ptnetd's kern_enable; the other side's need check is N2.
+ *   S1 ptnetd marks the region dead (release) pairs with S2 ptnet_region_status.
  */
 #ifndef PTNET_RING_H
 #define PTNET_RING_H
@@ -106,49 +110,9 @@ static inline void ptnet_csb_appl_read(const struct nm_csb_ktoa *ktoa, uint32_t 
 }
 
 /*
- * K1: ptnetd publishes hwcur then hwtail with release stores: the slots and
- * buffers written for [old hwtail, hwtail) become visible first.  Pairs with A2.
- */
-static inline void ptnet_csb_kern_write(struct nm_csb_ktoa *ktoa, uint32_t hwcur, uint32_t hwtail)
-{
-	ptnet_store_release(&ktoa->hwcur, hwcur);
-	ptnet_store_release(&ktoa->hwtail, hwtail);
-}
-
-/*
- * K2: ptnetd reads head then cur (each once; the caller validates the copy).
- * The acquire on head orders the later slot reads after it.  Pairs with A1.
- */
-static inline void ptnet_csb_kern_read(const struct nm_csb_atok *atok, uint32_t *head,
-				       uint32_t *cur)
-{
-	*head = ptnet_load_acquire(&atok->head);
-	*cur = ptnet_load_acquire(&atok->cur);
-}
-
-/*
- * N1 (kernel side): ask for kicks, then re-read head.  Without the full
- * barrier the store of kern_need_kick could be ordered after the load of
- * head: the client would publish, see kern_need_kick == 0, not kick, and
- * ptnetd would sleep on a non-empty ring.  Returns the head seen after the
- * barrier; the caller keeps polling if it differs from what it consumed.
- */
-static inline uint32_t ptnet_csb_kern_enable(struct nm_csb_ktoa *ktoa,
-					     const struct nm_csb_atok *atok)
-{
-	PTNET_WRITE_ONCE(ktoa->kern_need_kick, 1);
-	ptnet_smp_mb();
-	return ptnet_load_acquire(&atok->head);
-}
-
-static inline void ptnet_csb_kern_disable(struct nm_csb_ktoa *ktoa)
-{
-	PTNET_WRITE_ONCE(ktoa->kern_need_kick, 0);
-}
-
-/*
  * N1 (application side): ask for interrupts, then re-read hwtail, for the
- * same reason with the roles swapped.  Pairs with ptnet_csb_kern_need_irq.
+ * same reason with the roles swapped.  Pairs with N2 on ptnetd's side
+ * (ptnet_csb_kern_need_irq).
  */
 static inline uint32_t ptnet_csb_appl_enable(struct nm_csb_atok *atok,
 					     const struct nm_csb_ktoa *ktoa)
@@ -164,8 +128,9 @@ static inline void ptnet_csb_appl_disable(struct nm_csb_atok *atok)
 }
 
 /*
- * After publishing (A1), does ptnetd want a kick?  The full barrier orders
- * the head store before the kern_need_kick load; pairs with N1 kernel side.
+ * N2 (application side): after publishing (A1), does ptnetd want a kick?
+ * The full barrier orders the head store before the kern_need_kick load;
+ * pairs with N1 on ptnetd's side.
  */
 static inline int ptnet_csb_appl_need_kick(const struct nm_csb_ktoa *ktoa)
 {
@@ -174,13 +139,13 @@ static inline int ptnet_csb_appl_need_kick(const struct nm_csb_ktoa *ktoa)
 }
 
 /*
- * After publishing (K1), does the client want an interrupt?  Full barrier:
- * hwtail store before the appl_need_kick load; pairs with N1 appl side.
+ * S2: the region's status word (PTNET_IO_X_STATUS).  Acquire: pairs with
+ * S1, ptnetd's release when it detaches the port, so a client that sees
+ * PTNET_STATUS_DEAD also sees everything ptnetd wrote before.
  */
-static inline int ptnet_csb_kern_need_irq(const struct nm_csb_atok *atok)
+static inline uint32_t ptnet_region_status(const uint32_t *status)
 {
-	ptnet_smp_mb();
-	return PTNET_READ_ONCE(atok->appl_need_kick) != 0;
+	return ptnet_load_acquire(status);
 }
 
 #endif /* PTNET_RING_H */

@@ -15,10 +15,12 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <ptnet/ring.h>
-#include "daemon/daemon.h"
+#include <stdlib.h>
+#include "daemon/csb.h"
+#include "daemon/fwd.h"
 #include "daemon/log.h"
 #include "daemon/offload.h"
+#include "daemon/switch.h"
 
 #define NOSLOT		0xffffffffu
 #define LIST_END	0xffffu
@@ -35,9 +37,23 @@ struct dlist {
 	uint16_t head, tail;
 };
 
+/* How a packet goes to one destination. */
+enum { M_COPY, M_CSUM, M_GSO, M_DROP };
+
+struct plan {
+	uint8_t mode;
+	uint32_t slots;			/* slots to reserve (an upper bound for M_GSO) */
+	uint32_t segs;			/* M_GSO */
+	uint32_t lin_len;		/* M_GSO: the frame's length in fs.lin */
+	struct ptd_vnet_hdr h;
+};
+
 struct scratch {
 	struct ptd_frag frags[PTD_BATCH + NETMAP_MAX_FRAGS];
 	struct pkt pkts[PTD_BATCH];
+	struct plan plan[PTD_BATCH];	/* per packet, for the destination at hand */
+	int lin_pkt;			/* packet whose frame is in lin (-1: none) */
+	uint32_t lin_len;		/* and its length */
 	struct dlist dst[PTD_MAX_PORTS];
 	struct dlist flood;
 	uint16_t dsts[PTD_MAX_PORTS];
@@ -50,26 +66,54 @@ struct scratch {
 
 static __thread struct scratch fs;
 
-void ptd_rxq_init(struct ptd_rxq *q)
+static void rxq_clear(struct ptd_rxq *q, uint32_t head)
 {
-	pthread_mutex_init(&q->lock, NULL);
-	q->hwcur = q->hwtail = q->hwlease = q->lease_idx = 0;
+	q->hwcur = q->hwtail = q->hwlease = head;
+	q->lease_idx = 0;
 	for (uint32_t i = 0; i < q->nslots; i++)
 		q->leases[i] = NOSLOT;
 }
 
-void ptd_rxq_fini(struct ptd_rxq *q)
+int ptd_rxq_init(struct ptd_rxq *q)
 {
-	pthread_mutex_destroy(&q->lock);
+	q->leases = malloc(q->nslots * sizeof(uint32_t));
+	if (!q->leases)
+		return -ENOMEM;
+	pthread_mutex_init(&q->lock, NULL);
+	rxq_clear(q, 0);
+	return 0;
 }
 
-/* Wake the client: a byte into its irq pipe, or 1 into a VM's MSI-X eventfd. */
-static void notify(const struct ptd_port *p, int fd)
+void ptd_rxq_fini(struct ptd_rxq *q)
 {
-	static const uint64_t one = 1;
-	ssize_t r = write(fd, &one, p->efd ? 8 : 1);	/* EAGAIN: a wakeup is pending */
+	if (!q->leases)
+		return;
+	pthread_mutex_destroy(&q->lock);
+	free(q->leases);
+	q->leases = NULL;
+}
 
-	(void)r;
+void ptd_rxq_reset(struct ptd_rxq *q, uint32_t head)
+{
+	pthread_mutex_lock(&q->lock);
+	rxq_clear(q, head);
+	ptnet_csb_kern_write(q->ktoa, q->hwcur, q->hwtail);
+	PTNET_WRITE_ONCE(q->ktoa->kern_need_kick, 0);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* The slot before I: where a TX ring's tail stands when everything is free. */
+static inline uint32_t prev_idx(uint32_t i, uint32_t n)
+{
+	return i ? i - 1 : n - 1;
+}
+
+void ptd_txq_reset(struct ptd_txq *q, uint32_t head)
+{
+	q->hwcur = q->seen_head = head;
+	q->skip_chain = false;
+	ptnet_csb_kern_write(q->ktoa, q->hwcur, prev_idx(q->hwcur, q->nslots));
+	PTNET_WRITE_ONCE(q->ktoa->kern_need_kick, 1);
 }
 
 /*
@@ -82,8 +126,7 @@ static int rxq_reserve(struct ptd_rxq *q, uint32_t needed, uint32_t *start, uint
 	uint32_t n = q->nslots, head, avail, howmany;
 
 	pthread_mutex_lock(&q->lock);
-	/* Acquire: the client's reads of the slots it released come before our writes. */
-	head = ptnet_load_acquire(&q->atok->head);
+	head = ptnet_csb_kern_rx_head(q->atok);	/* K3 */
 	if (head != q->hwcur) {
 		if (!ptnet_idx_within(q->hwcur, head, q->hwtail, n)) {
 			pthread_mutex_unlock(&q->lock);
@@ -143,8 +186,8 @@ static void rxq_complete(struct ptd_rxq *q, uint32_t start, uint32_t howmany, ui
 		}
 	}
 	pthread_mutex_unlock(&q->lock);
-	if (published && ptnet_csb_kern_need_irq(q->atok)) {
-		notify(dp, q->irq_wfd);
+	if (published && ptnet_csb_kern_need_irq(q->atok)) {	/* N2 */
+		ptd_notify(q->irq_wfd);
 		ptnet_stat_add(&dp->st.irqs, 1);
 	}
 }
@@ -165,23 +208,23 @@ static inline uint8_t *rx_buf(struct ptd_port *dp, struct netmap_slot *s)
 }
 
 /*
- * Copy one packet into DP's ring Q from slot J on.  SKIP bytes of the source
+ * Copy one packet into DP's ring Q, NSLOTS slots from slot J on (at most
+ * NETMAP_MAX_FRAGS; callers never ask for more).  SKIP bytes of the source
  * are left out (a header the destination does not take), PREFIX zero bytes
- * are put in front (a header the source did not have).  Returns the slots
- * used, or -(slots used) if a destination slot was invalid (packet dropped).
+ * are put in front (a header the source did not have).  If a destination
+ * slot names an invalid buffer, nothing is copied, the slots are blanked
+ * and *BAD is set.  OUT, if given, gets our own pointer and length of each
+ * slot written.  Every slot is used either way.
  */
-static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const struct ptd_frag *fr,
-		    unsigned int nfr, uint32_t skip, uint32_t prefix, uint32_t nslots,
-		    struct ptd_frag *out)
+static void copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const struct ptd_frag *fr,
+		     unsigned int nfr, uint32_t skip, uint32_t prefix, uint32_t nslots,
+		     struct ptd_frag *out, bool *bad)
 {
 	uint32_t n = q->nslots, room = slot_cap(dp);
 	uint32_t fi = 0, foff = skip;
 	uint8_t *dsts[NETMAP_MAX_FRAGS];
-	bool bad = false;
 
-	if (nslots > NETMAP_MAX_FRAGS)
-		return -(int)nslots;	/* callers never ask for more */
-
+	*bad = false;
 	/* Fast path: one fragment in, one slot out, no header change. */
 	if (nfr == 1 && nslots == 1 && !skip && !prefix) {
 		struct netmap_slot *s = &q->slot[j];
@@ -191,7 +234,8 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 		if (!dst) {
 			PTNET_WRITE_ONCE(s->len, 0);
 			PTNET_WRITE_ONCE(s->flags, 0);
-			return -1;
+			*bad = true;
+			return;
 		}
 		/*
 		 * Exactly len bytes: rounding up to whole lines would carry stale
@@ -204,20 +248,20 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 		}
 		PTNET_WRITE_ONCE(s->len, (uint16_t)l);
 		PTNET_WRITE_ONCE(s->flags, (uint16_t)(1u << 8));
-		return 1;
+		return;
 	}
 
 	/* Read and check every destination buffer first: all or nothing. */
 	for (uint32_t k = 0, x = j; k < nslots; k++, x = ptnet_idx_add(x, 1, n)) {
 		dsts[k] = rx_buf(dp, &q->slot[x]);
-		bad |= !dsts[k];
+		*bad |= !dsts[k];
 	}
 	for (uint32_t k = 0; k < nslots; k++, j = ptnet_idx_add(j, 1, n)) {
 		struct netmap_slot *s = &q->slot[j];
 		uint8_t *dst = dsts[k];
 		uint32_t put = 0;
 
-		if (bad) {
+		if (*bad) {
 			PTNET_WRITE_ONCE(s->len, 0);
 			PTNET_WRITE_ONCE(s->flags, 0);
 			continue;
@@ -248,7 +292,6 @@ static int copy_pkt(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j, const st
 		PTNET_WRITE_ONCE(s->flags, (uint16_t)((nslots << 8) |
 						      (k + 1 < nslots ? NS_MOREFRAG : 0)));
 	}
-	return bad ? -(int)nslots : (int)nslots;
 }
 
 /* Slots a packet needs in DP, or 0 if it cannot be delivered there. */
@@ -266,25 +309,21 @@ static uint32_t pkt_slots(const struct pkt *pk, const struct ptd_port *src,
 	return ns ? ns : 1;
 }
 
-/* How a packet goes to one destination. */
-enum { M_COPY, M_CSUM, M_GSO, M_DROP };
 
-struct plan {
-	int mode;
-	uint32_t slots;			/* slots to reserve (an upper bound for M_GSO) */
-	uint32_t segs;			/* M_GSO */
-	uint32_t lin_len;		/* M_GSO: the frame is in fs.lin */
-	struct ptd_vnet_hdr h;
-};
-
-/* Copy a packet without its SKIP-byte header into fs.lin; its length or 0. */
-static uint32_t linearize(const struct pkt *pk, uint32_t skip)
+/*
+ * Copy packet I without its SKIP-byte header into fs.lin; its length or 0.
+ * A flooded frame is linearized once for all its destinations.
+ */
+static uint32_t linearize(uint16_t i, uint32_t skip)
 {
+	const struct pkt *pk = &fs.pkts[i];
 	const struct ptd_frag *fr = &fs.frags[pk->first];
 	uint32_t off = 0;
 
+	fs.lin_pkt = -1;
 	if (pk->len - skip > sizeof(fs.lin))
 		return 0;
+	fs.lin_pkt = i;
 	for (unsigned int f = 0; f < pk->nfrags; f++) {
 		uint32_t l = fr[f].len, from = 0;
 
@@ -295,12 +334,15 @@ static uint32_t linearize(const struct pkt *pk, uint32_t skip)
 		memcpy(fs.lin + off, fr[f].buf + from, l - from);
 		off += l - from;
 	}
+	fs.lin_len = off;
 	return off;
 }
 
-static void plan_pkt(const struct pkt *pk, const struct ptd_port *src, const struct ptd_port *dp,
-		     struct plan *pl)
+/* How packet I goes from SRC to DP: fs.plan[I]. */
+static void plan_pkt(uint16_t i, const struct ptd_port *src, const struct ptd_port *dp)
 {
+	const struct pkt *pk = &fs.pkts[i];
+	struct plan *pl = &fs.plan[i];
 	uint32_t sh = src->vnet_hdr_len, dh = dp->vnet_hdr_len;
 
 	pl->mode = M_COPY;
@@ -314,7 +356,7 @@ static void plan_pkt(const struct pkt *pk, const struct ptd_port *src, const str
 	if (sh && !dh) {
 		/* The destination takes no header: do its offloads in software. */
 		if (pl->h.gso_type != PTD_VNET_GSO_NONE) {
-			uint32_t len = linearize(pk, sh);
+			uint32_t len = fs.lin_pkt == i ? fs.lin_len : linearize(i, sh);
 			uint32_t per = (dp->mtu + PTD_GSO_MAX_L2 + slot_cap(dp) - 1) / slot_cap(dp);
 
 			pl->lin_len = len;
@@ -346,19 +388,17 @@ static void emit_seg(const uint8_t *frame, uint32_t len, void *arg)
 	struct seg_ctx *c = arg;
 	struct ptd_frag one = { .buf = (uint8_t *)frame, .len = len };
 	uint32_t ns = (len + slot_cap(c->dp) - 1) / slot_cap(c->dp);
-	int r;
+	bool bad;
 
 	if (c->bad || !ns || ns > c->room || ns > NETMAP_MAX_FRAGS) {
 		c->bad = true;
 		return;
 	}
-	r = copy_pkt(c->dp, c->q, c->j, &one, 1, 0, 0, ns, NULL);
-	if (r < 0)
-		c->bad = true;
-	r = r < 0 ? -r : r;
-	c->j = ptnet_idx_add(c->j, (uint32_t)r, c->q->nslots);
-	c->room -= (uint32_t)r;
-	c->used += (uint32_t)r;
+	copy_pkt(c->dp, c->q, c->j, &one, 1, 0, 0, ns, NULL, &bad);
+	c->bad |= bad;
+	c->j = ptnet_idx_add(c->j, ns, c->q->nslots);
+	c->room -= ns;
+	c->used += ns;
 }
 
 /*
@@ -386,7 +426,10 @@ static inline uint16_t merge_next(uint16_t *a, uint16_t *c)
 	return i;
 }
 
-/* Deliver the packets on list U merged with the flood list B into port DP. */
+/*
+ * Deliver the packets on list U merged with the flood list B into port DP:
+ * plan each (fs.plan), lease the slots they need in one go, copy, complete.
+ */
 static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_t b)
 {
 	struct ptd_port *src = sq->port;
@@ -395,27 +438,28 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 	uint32_t skip = sh > dh ? sh : 0, prefix = dh > sh ? dh : 0;
 	uint32_t needed = 0, start = 0, lease = 0, used = 0;
 	uint64_t rx_pk = 0, rx_by = 0, rx_seg = 0, d_full = 0, d_bad = 0, d_off = 0;
-	uint16_t a, c;
+	uint16_t a, c, i;
 	int got;
 
 	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
-		struct plan pl;
-
-		plan_pkt(&fs.pkts[merge_next(&a, &c)], src, dp, &pl);
-		if (pl.mode != M_DROP)
-			needed += pl.slots;
+		i = merge_next(&a, &c);
+		plan_pkt(i, src, dp);
+		if (fs.plan[i].mode != M_DROP)
+			needed += fs.plan[i].slots;
 	}
 	got = needed ? rxq_reserve(q, needed, &start, &lease) : 0;
 
 	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
-		const struct pkt *pk = &fs.pkts[merge_next(&a, &c)];
+		const struct pkt *pk;
+		const struct plan *pl;
 		uint32_t j = ptnet_idx_add(start, used, q->nslots);
 		struct ptd_frag out[NETMAP_MAX_FRAGS];
-		struct plan pl;
-		int r;
+		bool bad;
 
-		plan_pkt(pk, src, dp, &pl);
-		if (pl.mode == M_DROP) {
+		i = merge_next(&a, &c);
+		pk = &fs.pkts[i];
+		pl = &fs.plan[i];
+		if (pl->mode == M_DROP) {
 			d_off++;
 			continue;
 		}
@@ -423,17 +467,21 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 			d_bad++;
 			continue;
 		}
-		if (used + pl.slots > (uint32_t)got) {
+		if (used + pl->slots > (uint32_t)got) {
 			d_full++;
 			continue;
 		}
-		if (pl.mode == M_GSO) {
-			struct seg_ctx sc = { .dp = dp, .q = q, .j = j, .room = pl.slots };
-			uint32_t len = pl.lin_len;	/* plan_pkt left the frame in fs.lin */
+		if (pl->mode == M_GSO) {
+			struct seg_ctx sc = { .dp = dp, .q = q, .j = j, .room = pl->slots };
+			uint32_t len = pl->lin_len;
+			int r;
 
-			r = ptd_gso_segment(&pl.h, fs.lin, len, dp->mtu, fs.seg, sizeof(fs.seg),
+			if (fs.lin_pkt != i)	/* another GSO frame was planned after it */
+				len = linearize(i, sh);
+			r = len != pl->lin_len ? -1 :
+			    ptd_gso_segment(&pl->h, fs.lin, len, dp->mtu, fs.seg, sizeof(fs.seg),
 					    emit_seg, &sc);
-			if (r <= 0 || sc.bad || (uint32_t)r != pl.segs) {
+			if (r <= 0 || sc.bad || (uint32_t)r != pl->segs) {
 				/* The client changed the frame under us: blank what we wrote. */
 				for (uint32_t k = 0; k < sc.used; k++) {
 					uint32_t x = ptnet_idx_add(j, k, q->nslots);
@@ -451,16 +499,15 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 			rx_by += len;
 			continue;
 		}
-		r = copy_pkt(dp, q, j, &fs.frags[pk->first], pk->nfrags, skip, prefix, pl.slots,
-			     pl.mode == M_CSUM ? out : NULL);
-		if (r < 0) {
-			used += (uint32_t)-r;
+		copy_pkt(dp, q, j, &fs.frags[pk->first], pk->nfrags, skip, prefix, pl->slots,
+			 pl->mode == M_CSUM ? out : NULL, &bad);
+		used += pl->slots;
+		if (bad) {
 			d_bad++;
 			continue;
 		}
-		if (pl.mode == M_CSUM)
-			csum_slots(out, (uint32_t)r, &pl.h);
-		used += (uint32_t)r;
+		if (pl->mode == M_CSUM)
+			csum_slots(out, pl->slots, &pl->h);
 		rx_pk++;
 		rx_by += pk->len - skip + prefix;
 	}
@@ -494,8 +541,10 @@ static inline void list_add(struct dlist *l, uint16_t i)
  * Gather packets from [hwcur, head) of Q.  Returns the slots consumed; the
  * packets are in fs.pkts[0..*npkts).  An unterminated chain at the end is
  * left for later unless it can never complete (ring full or too long).
+ * TRUSTED: ptnetd wrote the slots itself (buf_idx and len need no check).
  */
-static uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts, struct ptd_stats *st)
+static inline uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts,
+			      struct ptd_stats *st, const bool trusted)
 {
 	struct ptd_port *p = q->port;
 	uint32_t n = q->nslots, avail = ptnet_idx_dist(q->hwcur, head, n);
@@ -523,7 +572,7 @@ static uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts, st
 			uint32_t len = PTNET_READ_ONCE(s->len);
 			uint32_t fl = PTNET_READ_ONCE(s->flags);
 
-			if (idx < 2 || idx >= p->buf_num || len > p->buf_size) {
+			if (!trusted && (idx < 2 || idx >= p->buf_num || len > p->buf_size)) {
 				bad = true;
 			} else {
 				fs.frags[nfr + nf].buf = p->bufs + (size_t)idx * p->buf_size;
@@ -575,39 +624,26 @@ static uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *npkts, st
 	return consumed;
 }
 
-unsigned int ptd_txq_forward(struct ptd_txq *q)
+/*
+ * One batch of Q from hwcur towards HEAD (valid): gather, look up, deliver,
+ * advance hwcur.  Called with the switch lock held (shared) and the port
+ * running.  Returns the slots consumed; counters go to ST.
+ */
+static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats *st,
+			      const bool trusted)
 {
 	struct ptd_port *p = q->port;
 	struct ptd_switch *sw = p->sw;
-	struct ptd_stats st = { 0 };
-	uint32_t head, cur, consumed, n = q->nslots, now_s;
+	uint32_t consumed, now_s;
 	unsigned int np;
 
-	/*
-	 * The region stays mapped while this worker owns Q, so the cheap check
-	 * needs no lock; polling an idle ring costs two loads.
-	 */
-	ptnet_csb_kern_read(q->atok, &head, &cur);	/* K2 */
-	if (head >= n) {
-		if (head != q->seen_head)	/* count each bad value once */
-			ptnet_stat_add(&p->st.bad_tx_head, 1);
-		q->seen_head = head;
-		return 0;
-	}
-	q->seen_head = head;
-	if (head == q->hwcur)
-		return 0;
-	pthread_rwlock_rdlock(&sw->lock);
-	if (p->dead || !p->running) {
-		pthread_rwlock_unlock(&sw->lock);
-		return 0;
-	}
-	consumed = gather(q, head, &np, &st);
+	consumed = gather(q, head, &np, st, trusted);
 
 	/* Pass 1: destinations (one clock read per batch, not per packet). */
 	now_s = ptd_now_s();
 	fs.flood.head = fs.flood.tail = LIST_END;
 	fs.ndsts = 0;
+	fs.lin_pkt = -1;
 	for (unsigned int i = 0; i < np; i++) {
 		uint8_t eth[12];
 		uint16_t d;
@@ -619,7 +655,7 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 			continue;
 		}
 		if (d >= PTD_MAX_PORTS || d == p->index || !sw->ports[d] || !sw->ports[d]->running) {
-			st.drop_no_dest++;
+			st->drop_no_dest++;
 			continue;
 		}
 		if (!fs.seen[d]) {
@@ -650,22 +686,76 @@ unsigned int ptd_txq_forward(struct ptd_txq *q)
 		}
 		if (!copies)
 			for (uint16_t i = fs.flood.head; i != LIST_END; i = fs.pkts[i].next)
-				st.drop_no_dest++;
+				st->drop_no_dest++;
 	}
 	for (unsigned int k = 0; k < fs.ndsts; k++)
 		fs.seen[fs.dsts[k]] = 0;
 
-	/* Give the slots back: copy semantics, everything consumed is free. */
-	q->hwcur = ptnet_idx_add(q->hwcur, consumed, n);
-	ptnet_csb_kern_write(q->ktoa, q->hwcur, q->hwcur ? q->hwcur - 1 : n - 1);
-	if (consumed && ptnet_csb_kern_need_irq(q->atok)) {
-		notify(p, q->irq_wfd);
+	/* Copy semantics: everything consumed is free again. */
+	q->hwcur = ptnet_idx_add(q->hwcur, consumed, q->nslots);
+	return consumed;
+}
+
+static void add_stats(struct ptd_port *p, const struct ptd_stats *st)
+{
+#define X(f) if (st->f) ptnet_stat_add(&p->st.f, st->f);
+	PTD_STATS_FIELDS(X)
+#undef X
+}
+
+unsigned int ptd_txq_forward(struct ptd_txq *q)
+{
+	struct ptd_port *p = q->port;
+	struct ptd_switch *sw = p->sw;
+	struct ptd_stats st = { 0 };
+	uint32_t head, cur, consumed, n = q->nslots;
+
+	/*
+	 * The region stays mapped while this worker owns Q, so the cheap check
+	 * needs no lock; polling an idle ring costs two loads.
+	 */
+	ptnet_csb_kern_read(q->atok, &head, &cur);	/* K2 */
+	if (head >= n) {
+		if (head != q->seen_head)	/* count each bad value once */
+			ptnet_stat_add(&p->st.bad_tx_head, 1);
+		q->seen_head = head;
+		return 0;
+	}
+	q->seen_head = head;
+	if (head == q->hwcur)
+		return 0;
+	pthread_rwlock_rdlock(&sw->lock);
+	if (p->dead || !p->running) {
+		pthread_rwlock_unlock(&sw->lock);
+		return 0;
+	}
+	consumed = forward_batch(q, head, &st, false);
+	/* Give the slots back to the client. */
+	ptnet_csb_kern_write(q->ktoa, q->hwcur, prev_idx(q->hwcur, n));	/* K1 */
+	if (consumed && ptnet_csb_kern_need_irq(q->atok)) {	/* N2 */
+		ptd_notify(q->irq_wfd);
 		st.irqs++;
 	}
 	pthread_rwlock_unlock(&sw->lock);
+	add_stats(p, &st);
+	return consumed;
+}
 
-#define X(f) if (st.f) ptnet_stat_add(&p->st.f, st.f);
-	PTD_STATS_FIELDS(X)
-#undef X
+unsigned int ptd_txq_push(struct ptd_txq *q, uint32_t head)
+{
+	struct ptd_port *p = q->port;
+	struct ptd_switch *sw = p->sw;
+	struct ptd_stats st = { 0 };
+	uint32_t consumed = 0, r;
+
+	pthread_rwlock_rdlock(&sw->lock);
+	if (!p->dead && p->running) {
+		do {
+			r = forward_batch(q, head, &st, true);
+			consumed += r;
+		} while (r && q->hwcur != head);
+	}
+	pthread_rwlock_unlock(&sw->lock);
+	add_stats(p, &st);
 	return consumed;
 }

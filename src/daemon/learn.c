@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <ptnet/barrier.h>
-#include "daemon/daemon.h"
+#include "daemon/switch.h"
 
 #define TICK_SHIFT	2		/* 4 s */
 #define PTD_MAC_PROTECT_TICKS	3	/* another port's entry seen < 12 s ago stays */

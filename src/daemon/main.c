@@ -13,12 +13,11 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-#include "daemon/daemon.h"
+#include "daemon/ctl.h"
 #include "daemon/log.h"
-
-#define EV_LISTEN	1
-#define EV_SIGNAL	2
-#define EV_TIMER	3
+#include "daemon/port.h"
+#include "daemon/switch.h"
+#include "daemon/worker.h"
 
 static void usage(FILE *f)
 {
@@ -72,24 +71,10 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *env = getenv(PTNET_SOCKET_ENV);
 	uint32_t v;
 	int c;
 
-	cfg->sock_path = env && *env ? env : PTNET_DEFAULT_SOCKET;
-	cfg->nworkers = ncpu > 0 ? (unsigned int)ncpu : 1;
-	if (cfg->nworkers > 16)
-		cfg->nworkers = 16;
-	cfg->poll_min_us = 20;
-	cfg->poll_max_us = 1000;
-	cfg->mac_age_s = 300;
-	cfg->sock_mode = -1;
-	cfg->max_switches = 64;
-	cfg->max_ports = 512;
-	cfg->max_ports_per_switch = PTD_MAX_PORTS;
-	cfg->max_port_mem = 512ull << 20;
-	cfg->max_mem = 8192ull << 20;
+	ptd_config_defaults(cfg);
 	while ((c = getopt_long(argc, argv, "s:w:vqVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -194,12 +179,37 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+static void on_signal(struct ptd *d, struct ptd_ev *ev, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(ev->fd, &si, sizeof(si)) == sizeof(si)) {
+		LOG_INFO("signal %u: shutting down", si.ssi_signo);
+		d->stopping = true;
+	}
+}
+
+static void on_timer(struct ptd *d, struct ptd_ev *ev, uint32_t events)
+{
+	uint64_t n;
+
+	(void)events;
+	if (read(ev->fd, &n, sizeof(n)) < 0)
+		return;
+	ptd_ctl_resume(d);
+	for (unsigned int i = 0; i < d->nsw; i++) {
+		pthread_rwlock_rdlock(&d->sw[i]->lock);
+		ptd_mac_sweep(d->sw[i]);
+		pthread_rwlock_unlock(&d->sw[i]->lock);
+	}
+}
+
 static int setup(struct ptd *d)
 {
 	struct itimerspec its = { .it_interval = { 10, 0 }, .it_value = { 10, 0 } };
-	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t set;
-	int ret;
+	int sig_fd, timer_fd, ret;
 
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
@@ -210,15 +220,19 @@ static int setup(struct ptd *d)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->sig_fd < 0 || d->timer_fd < 0)
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0)
 		return -errno;
-	timerfd_settime(d->timer_fd, 0, &its, NULL);
-	ev.data.u64 = EV_SIGNAL;
-	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sig_fd, &ev);
-	ev.data.u64 = EV_TIMER;
-	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timer_fd, &ev);
+	ret = ptd_ev_add(d, &d->ev_signal, sig_fd, EPOLLIN, on_signal);
+	if (ret)
+		return ret;
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (timer_fd < 0)
+		return -errno;
+	timerfd_settime(timer_fd, 0, &its, NULL);
+	ret = ptd_ev_add(d, &d->ev_timer, timer_fd, EPOLLIN, on_timer);
+	if (ret)
+		return ret;
 	ret = ptd_ctl_listen(d);
 	if (ret)
 		return ret;
@@ -226,42 +240,31 @@ static int setup(struct ptd *d)
 	return ptd_workers_start(d);
 }
 
-static void on_timer(struct ptd *d)
-{
-	uint64_t n;
-
-	if (read(d->timer_fd, &n, sizeof(n)) < 0)
-		return;
-	ptd_ctl_resume(d);
-	for (unsigned int i = 0; i < d->nsw; i++) {
-		pthread_rwlock_rdlock(&d->sw[i]->lock);
-		ptd_mac_sweep(d->sw[i]);
-		pthread_rwlock_unlock(&d->sw[i]->lock);
-	}
-}
-
 static void teardown(struct ptd *d)
 {
-	/* Close every connection (their ports go with them), then the rest. */
-	for (unsigned int i = 0; i < d->nsw; i++) {
-		struct ptd_switch *sw = d->sw[i];
+	/*
+	 * Close every connection (their ports go with them), then the rest.
+	 * A switch made on first use goes with its last port: start over at
+	 * the first switch each time.
+	 */
+	while (d->nsw) {
+		struct ptd_switch *sw = d->sw[0];
 
-		while (sw->nports) {
+		if (sw->nports) {
 			struct ptd_port *p = sw->ports[sw->active[0]];
 
 			if (p->conn)
 				ptd_ctl_close(d, p->conn);
 			else
 				ptd_port_destroy(d, p);
+			continue;
 		}
+		d->sw[0] = d->sw[--d->nsw];
+		ptd_switch_free(sw);
 	}
-	ptd_ctl_reap(d);
-	ptd_vm_reap(d);
+	ptd_defer_run(d);
 	if (d->workers)
 		ptd_workers_stop(d);
-	for (unsigned int i = 0; i < d->nsw; i++)
-		ptd_switch_free(d->sw[i]);
-	d->nsw = 0;
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->cfg.sock_path);
@@ -270,7 +273,8 @@ static void teardown(struct ptd *d)
 
 int main(int argc, char **argv)
 {
-	struct ptd d = { .listen_fd = -1, .epfd = -1 };
+	struct ptd d = { .listen_fd = -1, .epfd = -1, .ev_listen.fd = -1, .ev_signal.fd = -1,
+			 .ev_timer.fd = -1 };
 	int ret;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
@@ -293,32 +297,14 @@ int main(int argc, char **argv)
 			LOG_ERR("epoll_wait: %s", strerror(errno));
 			break;
 		}
+		/* Each source carries its callback; one gone earlier in the batch has none. */
 		for (int i = 0; i < n; i++) {
-			switch (ev[i].data.u64) {
-			case EV_LISTEN:
-				ptd_ctl_accept(&d);
-				break;
-			case EV_SIGNAL: {
-				struct signalfd_siginfo si;
+			struct ptd_ev *src = ev[i].data.ptr;
 
-				if (read(d.sig_fd, &si, sizeof(si)) == sizeof(si)) {
-					LOG_INFO("signal %u: shutting down", si.ssi_signo);
-					d.stopping = true;
-				}
-				break;
-			}
-			case EV_TIMER:
-				on_timer(&d);
-				break;
-			default:
-				if (*(uint32_t *)ev[i].data.ptr == PTD_EV_CONN)
-					ptd_ctl_event(&d, ev[i].data.ptr, ev[i].events);
-				else
-					ptd_vm_event(&d, ev[i].data.ptr, ev[i].events);
-			}
+			if (src->fn)
+				src->fn(&d, src, ev[i].events);
 		}
-		ptd_ctl_reap(&d);
-		ptd_vm_reap(&d);
+		ptd_defer_run(&d);
 	}
 	teardown(&d);
 	LOG_INFO("stopped");

@@ -21,9 +21,10 @@
 #define PTNETD_OFFLOAD_H
 
 #include <stdint.h>
+#include <ptnet/abi.h>
 
 /* virtio-net header (virtio_net_hdr_v1 / _mrg_rxbuf): 12 bytes on the wire. */
-#define PTD_VNET_HDR_LEN		12
+#define PTD_VNET_HDR_LEN		PTNET_VNET_HDR_LEN
 #define PTD_VNET_HDR_LEN_LEGACY		10	/* no num_buffers */
 
 #define PTD_VNET_F_NEEDS_CSUM		1	/* csum_start/csum_offset are valid */

@@ -14,9 +14,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/falloc.h>
-#include <ptnet/barrier.h>
-#include "daemon/daemon.h"
+#include "daemon/csb.h"
 #include "daemon/log.h"
+#include "daemon/port.h"
 
 #define PAGE		4096u
 #define ALIGN(x, a)	(((x) + (a) - 1) & ~((uint64_t)(a) - 1))
@@ -32,7 +32,7 @@ static uint64_t next_pow2(uint64_t v)
 
 static void reg_write(struct ptd_port *p, unsigned int off, uint32_t v)
 {
-	p->regs[off / 4] = v;
+	*ptd_reg(p, off) = v;
 }
 
 /* Layout of a region for O: ring offsets, buffer pool, bytes used and total size. */
@@ -70,8 +70,7 @@ uint64_t ptd_region_size(const struct ptnet_port_opts *o)
 	return l.size;
 }
 
-int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, char *err,
-		      size_t errlen)
+int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, struct ptd_err *e)
 {
 	unsigned int nrings = o->tx_rings + o->rx_rings;
 	struct layout l;
@@ -79,6 +78,7 @@ int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, char 
 	uint32_t buf_num, next_buf = 2;
 	struct netmap_if *nifp;
 	char mname[96];
+	uint32_t mac_lo, mac_hi;
 	int fd, ret;
 
 	layout(o, &l);
@@ -93,29 +93,24 @@ int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, char 
 
 	snprintf(mname, sizeof(mname), "ptnet:%s", p->name);
 	fd = memfd_create(mname, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot create port memory: %s", strerror(errno));
+	if (fd < 0)
+		return ptd_err(e, -errno, "cannot create port memory: %s", strerror(errno));
+	if (ftruncate(fd, (off_t)size) < 0 || fallocate(fd, 0, 0, (off_t)used) < 0) {
+		ret = errno == ENOSPC ? -ENOMEM : -errno;
+		ptd_err(e, ret, "cannot reserve %llu KiB for the port: %s (lower slots, rings or "
+			"buf-size, or free memory)", (unsigned long long)(used >> 10),
+			strerror(errno));
+		close(fd);
 		return ret;
 	}
-	if (ftruncate(fd, (off_t)size) < 0 || fallocate(fd, 0, 0, (off_t)used) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot reserve %llu KiB for the port: %s (lower slots, "
-			 "rings or buf-size, or free memory)", (unsigned long long)(used >> 10),
-			 strerror(errno));
-		close(fd);
-		return ret == -ENOSPC ? -ENOMEM : ret;
-	}
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot seal port memory: %s", strerror(errno));
+		ret = ptd_err(e, -errno, "cannot seal port memory: %s", strerror(errno));
 		close(fd);
 		return ret;
 	}
 	p->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (p->mem == MAP_FAILED) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot map port memory: %s", strerror(errno));
+		ret = ptd_err(e, -errno, "cannot map port memory: %s", strerror(errno));
 		p->mem = NULL;
 		close(fd);
 		return ret;
@@ -136,12 +131,12 @@ int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, char 
 	*(uint32_t *)(p->mem + PTNET_HDR_ABI) = PTNET_ABI_VERSION;
 	*(uint32_t *)(p->mem + PTNET_HDR_SIZE_LO) = (uint32_t)size;
 	*(uint32_t *)(p->mem + PTNET_HDR_SIZE_HI) = (uint32_t)(size >> 32);
-	*(uint32_t *)(p->mem + PTNET_HDR_KIND) = (uint32_t)p->kind;
+	*(uint32_t *)(p->mem + PTNET_HDR_KIND) = p->ops->region_kind;
 	snprintf((char *)p->mem + PTNET_HDR_NAME, 64, "%s", p->name);
 	reg_write(p, PTNET_IO_PTFEAT, PTNETMAP_F_VNET_HDR);
-	reg_write(p, PTNET_IO_MAC_LO, (uint32_t)p->mac[2] << 24 | (uint32_t)p->mac[3] << 16 |
-				      (uint32_t)p->mac[4] << 8 | p->mac[5]);
-	reg_write(p, PTNET_IO_MAC_HI, (uint32_t)p->mac[0] << 8 | p->mac[1]);
+	ptnet_mac_to_regs(p->mac, &mac_lo, &mac_hi);
+	reg_write(p, PTNET_IO_MAC_LO, mac_lo);
+	reg_write(p, PTNET_IO_MAC_HI, mac_hi);
 	reg_write(p, PTNET_IO_NIFP_OFS, (uint32_t)nifp_ofs);
 	reg_write(p, PTNET_IO_NUM_TX_RINGS, o->tx_rings);
 	reg_write(p, PTNET_IO_NUM_RX_RINGS, o->rx_rings);
@@ -213,7 +208,7 @@ void ptd_region_destroy(struct ptd_port *p)
 {
 	if (p->mem) {
 		/* Tell a client that still maps the region (libptnet checks it). */
-		ptnet_store_release(&p->regs[PTNET_IO_X_STATUS / 4], PTNET_STATUS_DEAD);
+		ptnet_region_mark_dead(ptd_reg(p, PTNET_IO_X_STATUS));	/* S1 */
 		munmap(p->mem, p->size);
 		p->mem = NULL;
 	}

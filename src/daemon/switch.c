@@ -1,46 +1,58 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* switch.c - switches: created on first use, a table of ports each. */
+/*
+ * switch.c - switches: a table of ports each.
+ *
+ * A switch made by switch-add (root) stays until switch-del.  One made on
+ * first use by an attach goes away with its last port, as VALE's do, so
+ * nobody can fill the switch table with empty switches; and the last
+ * PTD_ROOT_SWITCHES of --max-switches are root's, as the last connection
+ * slots are, so no other user can lock root out.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/switch.h"
 
-struct ptd_switch *ptd_switch_get(struct ptd *d, const char *name, bool create, int *err)
+struct ptd_switch *ptd_switch_find(struct ptd *d, const char *name)
 {
-	struct ptd_switch *sw;
-
 	for (unsigned int i = 0; i < d->nsw; i++)
 		if (!strcmp(d->sw[i]->name, name))
 			return d->sw[i];
-	if (!create) {
-		*err = -ENOENT;
-		return NULL;
-	}
-	if (d->nsw == PTD_MAX_SWITCHES) {
-		*err = -ENOSPC;
-		return NULL;
-	}
-	sw = calloc(1, sizeof(*sw));
-	if (!sw) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	strncpy(sw->name, name, sizeof(sw->name) - 1);
-	{
-		/* Workers take the lock shared all the time: let the control thread in. */
-		pthread_rwlockattr_t a;
+	return NULL;
+}
 
-		pthread_rwlockattr_init(&a);
-		pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-		pthread_rwlock_init(&sw->lock, &a);
-		pthread_rwlockattr_destroy(&a);
-	}
+int ptd_switch_create(struct ptd *d, const char *name, const struct ptd_cred *cr,
+		      bool persistent, struct ptd_switch **out, struct ptd_err *e)
+{
+	unsigned int max = d->cfg.max_switches, reserve = max > PTD_ROOT_SWITCHES ?
+							   PTD_ROOT_SWITCHES : 0;
+	struct ptd_switch *sw;
+	pthread_rwlockattr_t a;
+
+	if (d->nsw >= max || d->nsw >= PTD_MAX_SWITCHES)
+		return ptd_err(e, -ENOSPC, "limit reached: at most %u switches (raise with ptnetd "
+			       "--max-switches)", max);
+	if (cr->uid != 0 && d->nsw >= max - reserve)
+		return ptd_err(e, -ENOSPC, "limit reached: %u switches exist; the last %u of "
+			       "--max-switches %u are kept for root", d->nsw, reserve, max);
+	sw = calloc(1, sizeof(*sw));
+	if (!sw)
+		return ptd_err(e, -ENOMEM, "cannot create switch %s: out of memory", name);
+	strncpy(sw->name, name, sizeof(sw->name) - 1);
+	/* Workers take the lock shared all the time: let the control thread in. */
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&sw->lock, &a);
+	pthread_rwlockattr_destroy(&a);
 	sw->ops = &ptd_learning_ops;
 	sw->age_s = d->cfg.mac_age_s;
+	sw->persistent = persistent;
+	sw->creator = cr->uid;
 	d->sw[d->nsw++] = sw;
-	LOG_INFO("switch %s created", name);
-	return sw;
+	LOG_INFO("switch %s created%s", name, persistent ? "" : " on first use");
+	*out = sw;
+	return 0;
 }
 
 void ptd_switch_free(struct ptd_switch *sw)
@@ -49,7 +61,7 @@ void ptd_switch_free(struct ptd_switch *sw)
 	free(sw);
 }
 
-int ptd_switch_del(struct ptd *d, const char *name)
+int ptd_switch_del(struct ptd *d, const char *name, struct ptd_err *e)
 {
 	for (unsigned int i = 0; i < d->nsw; i++) {
 		struct ptd_switch *sw = d->sw[i];
@@ -57,16 +69,30 @@ int ptd_switch_del(struct ptd *d, const char *name)
 		if (strcmp(sw->name, name))
 			continue;
 		if (sw->nports)
-			return -EBUSY;
+			return ptd_err(e, -EBUSY, "switch %s still has ports", name);
+		LOG_INFO("switch %s deleted", sw->name);	/* NAME may be sw->name */
 		d->sw[i] = d->sw[--d->nsw];
 		ptd_switch_free(sw);
-		LOG_INFO("switch %s deleted", name);
 		return 0;
 	}
-	return -ENOENT;
+	return ptd_err(e, -ENOENT, "no switch named %s", name);
 }
 
-/* Control thread only. */
+/* May CR attach to SW?  Root always may. */
+bool ptd_switch_admits(const struct ptd_switch *sw, const struct ptd_cred *cr)
+{
+	if (!sw->acl || cr->uid == 0)
+		return true;
+	for (unsigned int i = 0; i < sw->nuid; i++)
+		if (sw->allow_uid[i] == cr->uid)
+			return true;
+	for (unsigned int i = 0; i < sw->ngid; i++)
+		if (sw->allow_gid[i] == cr->gid)
+			return true;
+	return false;
+}
+
+/* Control thread only; the caller checked that there is room. */
 int ptd_switch_add_port(struct ptd_switch *sw, struct ptd_port *p)
 {
 	unsigned int idx;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * vm.c - VM ports: ptnetd as the ivshmem server of one QEMU
+ * vm.c - the vm kind: ptnetd as the ivshmem server of one QEMU
  * (ivshmem-doorbell), handing it the port region and the eventfds of the
  * doorbell and MSI-X vectors; the guest's commands (PTCTL) arrive on
  * doorbell vector 0.  See docs/vm.md.
@@ -16,40 +16,58 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <ptnet/ring.h>
-#include "daemon/daemon.h"
+#include "daemon/csb.h"
+#include "daemon/ctl.h"
+#include "daemon/fwd.h"
 #include "daemon/log.h"
+#include "daemon/port.h"
+#include "daemon/sendfd.h"
 
 #define GUEST_ID	1
+#define MAX_VECTORS	(1 + 2 * PTNET_MAX_RINGS)
 
-static uint32_t *reg(struct ptd_port *p, unsigned int off)
+struct vm_conf {
+	const char *path;
+};
+
+/* A VM port's ivshmem side. */
+struct vm_state {
+	struct ptd_ev ev_listen, ev_qemu, ev_cmd;
+	struct ptd_deferred gone;	/* freed after the event batch */
+	struct ptd_port *port;
+	char path[108];
+	int listen_fd;
+	int qemu_fd;
+	unsigned int nvec;
+	int db[MAX_VECTORS];		/* doorbells: the guest rings, ptnetd reads */
+	int irq[MAX_VECTORS];		/* MSI-X: ptnetd writes, QEMU interrupts the guest */
+};
+
+const struct ptd_port_ops ptd_vm_ops;
+
+/* One doorbell and one interrupt eventfd per vector; the rings use them. */
+static int vm_create(struct ptd *d, struct ptd_port *p, const void *conf, struct ptd_err *e)
 {
-	return &p->regs[off / 4];
-}
+	const struct vm_conf *vc = conf;
+	struct vm_state *vm = calloc(1, sizeof(*vm));
 
-/* Port creation hook: one doorbell and one interrupt eventfd per vector. */
-int ptd_vm_make_fds(struct ptd_port *p, char *err, size_t errlen)
-{
-	struct ptd_vm *vm = calloc(1, sizeof(*vm));
-
-	if (!vm) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	for (unsigned int v = 0; v < PTD_MAX_VECTORS; v++)
+	(void)d;
+	if (!vm)
+		return ptd_err(e, -ENOMEM, "out of memory");
+	p->priv = vm;
+	for (unsigned int v = 0; v < MAX_VECTORS; v++)
 		vm->db[v] = vm->irq[v] = -1;
 	vm->listen_fd = vm->qemu_fd = -1;
+	vm->ev_listen.fd = vm->ev_qemu.fd = vm->ev_cmd.fd = -1;
 	vm->port = p;
 	vm->nvec = 1 + p->ntx + p->nrx;
-	p->vm = vm;
+	snprintf(vm->path, sizeof(vm->path), "%s", vc->path);
 	for (unsigned int v = 0; v < vm->nvec; v++) {
 		vm->db[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		vm->irq[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (vm->db[v] < 0 || vm->irq[v] < 0) {
-			snprintf(err, errlen, "cannot create eventfds: %s (raise ptnetd's open file "
-				 "limit)", strerror(errno));
-			return -errno;
-		}
+		if (vm->db[v] < 0 || vm->irq[v] < 0)
+			return ptd_err(e, -errno, "cannot create eventfds: %s (raise ptnetd's open "
+				       "file limit)", strerror(errno));
 	}
 	for (unsigned int i = 0; i < p->ntx; i++) {
 		p->txq[i].kick_rfd = vm->db[1 + i];
@@ -57,114 +75,48 @@ int ptd_vm_make_fds(struct ptd_port *p, char *err, size_t errlen)
 	}
 	for (unsigned int j = 0; j < p->nrx; j++)
 		p->rxq[j].irq_wfd = vm->irq[1 + p->ntx + j];
-	*reg(p, PTNET_IO_X_NUM_VECTORS) = vm->nvec;
-	*reg(p, PTNET_IO_X_STATUS) = 0;		/* down until the guest's CREATE */
+	*ptd_reg(p, PTNET_IO_X_NUM_VECTORS) = vm->nvec;
+	*ptd_reg(p, PTNET_IO_X_STATUS) = 0;	/* down until the guest's CREATE */
 	return 0;
-}
-
-static int epoll_add(struct ptd *d, int fd, struct ptd_evsrc *src, uint32_t type,
-		     struct ptd_vm *vm)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
-
-	src->type = type;
-	src->vm = vm;
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-int ptd_vm_create(struct ptd *d, const char *name, const char *path,
-		  const struct ptnet_port_opts *o, const struct ptd_cred *cr,
-		  struct ptd_port **pp, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct ptd_port *p;
-	struct ptd_vm *vm;
-	int ret;
-
-	if (!path || path[0] != '/' || strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket=PATH must be an absolute path of at most %zu bytes",
-			 sizeof(sa.sun_path) - 1);
-		return -EINVAL;
-	}
-	if (1 + o->tx_rings + o->rx_rings > 255) {
-		snprintf(err, errlen, "too many rings for ivshmem's 8-bit vectors");
-		return -EINVAL;
-	}
-	ret = ptd_port_create(d, name, o, PTNET_KIND_VM, cr, &p, err, errlen);
-	if (ret)
-		return ret;
-	vm = p->vm;
-	snprintf(vm->path, sizeof(vm->path), "%s", path);
-	strcpy(sa.sun_path, path);
-	vm->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (vm->listen_fd < 0 || bind(vm->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot listen on %s: %s%s", path, strerror(errno),
-			 errno == EADDRINUSE ? " (remove the stale file or pick another path)" : "");
-		vm->path[0] = '\0';
-		ptd_port_destroy(d, p);
-		return ret;
-	}
-	chmod(path, 0600);
-	if (listen(vm->listen_fd, 4) < 0 ||
-	    (ret = epoll_add(d, vm->listen_fd, &vm->ev_listen, PTD_EV_VM_LISTEN, vm)) ||
-	    (ret = epoll_add(d, vm->db[0], &vm->ev_cmd, PTD_EV_VM_CMD, vm))) {
-		ret = ret ? ret : -errno;
-		snprintf(err, errlen, "cannot serve %s: %s", path, strerror(-ret));
-		ptd_port_destroy(d, p);
-		return ret;
-	}
-	LOG_INFO("vm port %s: ivshmem server on %s (%u vectors, %zu KiB region)", p->name, path,
-		 vm->nvec, p->size >> 10);
-	*pp = p;
-	return 0;
-}
-
-/* One ivshmem message: a little-endian int64, optionally with one fd. */
-static int send_msg(int sock, int64_t val, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { .iov_base = &val, .iov_len = sizeof(val) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(val) ? 0 : -1;
 }
 
 /* QEMU blocks until it has all of this: answer at once, in one go. */
-static int handshake(struct ptd_vm *vm, int s)
+static int handshake(struct vm_state *vm, int s)
 {
 	struct ptd_port *p = vm->port;
+	int ret;
 
-	if (send_msg(s, 0, -1) || send_msg(s, GUEST_ID, -1) || send_msg(s, -1, p->memfd))
-		return -1;
+	if ((ret = ptd_send_i64(s, 0, -1)) || (ret = ptd_send_i64(s, GUEST_ID, -1)) ||
+	    (ret = ptd_send_i64(s, -1, p->memfd)))
+		return ret;
 	for (unsigned int v = 0; v < vm->nvec; v++)
-		if (send_msg(s, 0, vm->db[v]))		/* peer 0 (ptnetd): doorbells */
-			return -1;
+		if ((ret = ptd_send_i64(s, 0, vm->db[v])))	/* peer 0 (ptnetd): doorbells */
+			return ret;
 	for (unsigned int v = 0; v < vm->nvec; v++)
-		if (send_msg(s, GUEST_ID, vm->irq[v]))	/* the guest's own vectors */
-			return -1;
+		if ((ret = ptd_send_i64(s, GUEST_ID, vm->irq[v])))	/* the guest's own vectors */
+			return ret;
 	return 0;
 }
 
-static void on_accept(struct ptd *d, struct ptd_vm *vm)
+static void on_qemu(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 {
-	int s = accept4(vm->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct vm_state *vm = ptd_container_of(ev, struct vm_state, ev_qemu);
+	char buf[64];
+	ssize_t r = recv(vm->qemu_fd, buf, sizeof(buf), MSG_DONTWAIT);
 
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
+	    (events & (EPOLLHUP | EPOLLERR))) {
+		LOG_INFO("vm port %s: QEMU went away", vm->port->name);
+		ptd_port_destroy(d, vm->port);
+	}
+}
+
+static void on_accept(struct ptd *d, struct ptd_ev *ev, uint32_t events)
+{
+	struct vm_state *vm = ptd_container_of(ev, struct vm_state, ev_listen);
+	int s = accept4(vm->listen_fd, NULL, NULL, SOCK_CLOEXEC), ret;
+
+	(void)events;
 	if (s < 0)
 		return;
 	if (vm->qemu_fd >= 0) {
@@ -172,9 +124,12 @@ static void on_accept(struct ptd *d, struct ptd_vm *vm)
 		close(s);
 		return;
 	}
-	if (handshake(vm, s) || epoll_add(d, s, &vm->ev_qemu, PTD_EV_VM_QEMU, vm)) {
+	ret = handshake(vm, s);
+	if (!ret)
+		ret = ptd_ev_add(d, &vm->ev_qemu, s, EPOLLIN, on_qemu);
+	if (ret) {
 		LOG_WARN("vm port %s: handshake with QEMU failed: %s", vm->port->name,
-			 strerror(errno));
+			 strerror(-ret));
 		close(s);
 		return;
 	}
@@ -184,150 +139,235 @@ static void on_accept(struct ptd *d, struct ptd_vm *vm)
 }
 
 /* CREATE: take the guest's ring heads as the starting point and start forwarding. */
-static int vm_create(struct ptd_port *p)
+static int guest_create(struct ptd_port *p)
 {
-	uint32_t hdr = PTNET_READ_ONCE(*reg(p, PTNET_IO_VNET_HDR_LEN)), heads[2 * PTNET_MAX_RINGS];
-	struct ptd_switch *sw = p->sw;
+	uint32_t hdr = PTNET_READ_ONCE(*ptd_reg(p, PTNET_IO_VNET_HDR_LEN));
+	uint32_t heads[2 * PTNET_MAX_RINGS];
 
 	if (hdr != 0 && hdr != PTNET_VNET_HDR_LEN)
-		return EINVAL;
+		return -EINVAL;
 	for (unsigned int i = 0; i < p->ntx + p->nrx; i++) {
 		const struct nm_csb_atok *a = i < p->ntx ? p->txq[i].atok : p->rxq[i - p->ntx].atok;
 		uint32_t n = i < p->ntx ? p->txq[i].nslots : p->rxq[i - p->ntx].nslots;
 
 		heads[i] = PTNET_READ_ONCE(a->head);
 		if (heads[i] >= n)
-			return EINVAL;
+			return -EINVAL;
 	}
-	pthread_rwlock_wrlock(&sw->lock);
+	/* Forwarding off (no batch of any worker in flight), then start afresh. */
+	ptd_port_set_running(p, false);
 	p->vnet_hdr_len = hdr;
-	for (unsigned int i = 0; i < p->ntx; i++) {
-		struct ptd_txq *q = &p->txq[i];
-
-		q->hwcur = q->seen_head = heads[i];
-		q->skip_chain = false;
-		ptnet_csb_kern_write(q->ktoa, q->hwcur, q->hwcur ? q->hwcur - 1 : q->nslots - 1);
-		PTNET_WRITE_ONCE(q->ktoa->kern_need_kick, 1);
-	}
-	for (unsigned int j = 0; j < p->nrx; j++) {
-		struct ptd_rxq *q = &p->rxq[j];
-
-		pthread_mutex_lock(&q->lock);
-		q->hwcur = q->hwtail = q->hwlease = heads[p->ntx + j];
-		q->lease_idx = 0;
-		for (uint32_t k = 0; k < q->nslots; k++)
-			q->leases[k] = 0xffffffffu;
-		ptnet_csb_kern_write(q->ktoa, q->hwcur, q->hwtail);
-		PTNET_WRITE_ONCE(q->ktoa->kern_need_kick, 0);
-		pthread_mutex_unlock(&q->lock);
-	}
-	p->running = true;
-	pthread_rwlock_unlock(&sw->lock);
-	PTNET_WRITE_ONCE(*reg(p, PTNET_IO_X_STATUS), PTNET_STATUS_LINK);
+	for (unsigned int i = 0; i < p->ntx; i++)
+		ptd_txq_reset(&p->txq[i], heads[i]);
+	for (unsigned int j = 0; j < p->nrx; j++)
+		ptd_rxq_reset(&p->rxq[j], heads[p->ntx + j]);
+	ptd_port_set_running(p, true);
+	PTNET_WRITE_ONCE(*ptd_reg(p, PTNET_IO_X_STATUS), PTNET_STATUS_LINK);
 	return 0;
 }
 
-static void vm_delete(struct ptd_port *p)
+static void guest_delete(struct ptd_port *p)
 {
-	pthread_rwlock_wrlock(&p->sw->lock);
-	p->running = false;
-	pthread_rwlock_unlock(&p->sw->lock);
-	PTNET_WRITE_ONCE(*reg(p, PTNET_IO_X_STATUS), 0);
+	ptd_port_set_running(p, false);
+	PTNET_WRITE_ONCE(*ptd_reg(p, PTNET_IO_X_STATUS), 0);
 }
 
-static void on_command(struct ptd_vm *vm)
+static void on_command(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 {
+	struct vm_state *vm = ptd_container_of(ev, struct vm_state, ev_cmd);
 	struct ptd_port *p = vm->port;
-	uint64_t n, one = 1;
-	uint32_t cmd, res;
-	ssize_t r;
+	uint64_t n;
+	uint32_t cmd;
+	int ret;
 
+	(void)d, (void)events;
 	if (read(vm->db[0], &n, sizeof(n)) != sizeof(n))
 		return;
-	cmd = ptnet_load_acquire(reg(p, PTNET_IO_PTCTL));
+	cmd = ptnet_reg_cmd_read(ptd_reg(p, PTNET_IO_PTCTL));	/* C1 */
 	switch (cmd) {
 	case 0:
 		return;		/* spurious doorbell */
 	case PTNETMAP_PTCTL_CREATE:
-		res = (uint32_t)vm_create(p);
+		ret = guest_create(p);
 		break;
 	case PTNETMAP_PTCTL_DELETE:
-		vm_delete(p);
-		res = 0;
+		guest_delete(p);
+		ret = 0;
 		break;
 	default:
-		res = EINVAL;
+		ret = -EINVAL;
 	}
 	/* A guest may ring vector 0 as fast as it likes: never flood the log. */
 	LOG_RATELIMIT(5, "vm port %s: %s -> %s", p->name, cmd == PTNETMAP_PTCTL_CREATE ? "CREATE" :
 		      cmd == PTNETMAP_PTCTL_DELETE ? "DELETE" : "bad command",
-		      res ? strerror((int)res) : "ok");
-	PTNET_WRITE_ONCE(*reg(p, PTNET_IO_X_PTCTL_RESULT), res);
-	/* Release: the result is visible before the acknowledgement. */
-	ptnet_store_release(reg(p, PTNET_IO_PTCTL), 0);
-	r = write(vm->irq[0], &one, sizeof(one));
-	(void)r;
+		      ret ? strerror(-ret) : "ok");
+	/* The register holds a positive errno (docs/vm.md). */
+	PTNET_WRITE_ONCE(*ptd_reg(p, PTNET_IO_X_PTCTL_RESULT), (uint32_t)-ret);
+	ptnet_reg_cmd_done(ptd_reg(p, PTNET_IO_PTCTL));	/* C2 */
+	ptd_notify(vm->irq[0]);
 }
 
-void ptd_vm_event(struct ptd *d, struct ptd_evsrc *src, uint32_t events)
+static int vm_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 {
-	struct ptd_vm *vm = src->vm;
+	struct vm_state *vm = p->priv;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
 
-	if (vm->gone)
-		return;
-	switch (src->type) {
-	case PTD_EV_VM_LISTEN:
-		on_accept(d, vm);
-		break;
-	case PTD_EV_VM_CMD:
-		on_command(vm);
-		break;
-	case PTD_EV_VM_QEMU: {
-		char buf[64];
-		ssize_t r = recv(vm->qemu_fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
-		    (events & (EPOLLHUP | EPOLLERR))) {
-			LOG_INFO("vm port %s: QEMU went away", vm->port->name);
-			ptd_port_destroy(d, vm->port);
-		}
-		break;
+	strcpy(sa.sun_path, vm->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return ptd_err(e, -errno, "cannot listen on %s: %s", vm->path, strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = ptd_err(e, -errno, "cannot listen on %s: %s%s", vm->path, strerror(errno),
+			      errno == EADDRINUSE ? " (remove the stale file or pick another path)" :
+			      "");
+		close(fd);
+		vm->path[0] = '\0';	/* not ours: never unlink it */
+		return ret;
 	}
-	}
+	vm->listen_fd = fd;
+	chmod(vm->path, 0600);
+	if (listen(fd, 4) < 0)
+		return ptd_err(e, -errno, "cannot serve %s: %s", vm->path, strerror(errno));
+	ret = ptd_ev_add(d, &vm->ev_listen, fd, EPOLLIN, on_accept);
+	if (!ret)
+		ret = ptd_ev_add(d, &vm->ev_cmd, vm->db[0], EPOLLIN, on_command);
+	if (ret)
+		return ptd_err(e, ret, "cannot serve %s: %s", vm->path, strerror(-ret));
+	LOG_INFO("vm port %s: ivshmem server on %s (%u vectors, %zu KiB region)", p->name,
+		 vm->path, vm->nvec, p->size >> 10);
+	return 0;
 }
 
-/* Port teardown hook: stop serving the socket. */
-void ptd_vm_stop(struct ptd *d, struct ptd_port *p)
+/* Stop serving the socket and the doorbells. */
+static void vm_stop(struct ptd *d, struct ptd_port *p)
 {
-	struct ptd_vm *vm = p->vm;
+	struct vm_state *vm = p->priv;
 
-	if (!vm)
-		return;
+	ptd_ev_del(d, &vm->ev_listen);
+	ptd_ev_del(d, &vm->ev_cmd);
+	ptd_ev_del(d, &vm->ev_qemu);
 	if (vm->listen_fd >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, vm->listen_fd, NULL);
 		close(vm->listen_fd);
 		vm->listen_fd = -1;
 		if (vm->path[0])
 			unlink(vm->path);
 	}
 	if (vm->qemu_fd >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, vm->qemu_fd, NULL);
 		close(vm->qemu_fd);
 		vm->qemu_fd = -1;
 	}
-	if (vm->db[0] >= 0)
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, vm->db[0], NULL);
-	vm->gone = true;
-	vm->next_gone = d->vm_gone;
-	d->vm_gone = vm;
 }
 
-void ptd_vm_reap(struct ptd *d)
+static void vm_free(struct ptd *d, struct ptd_port *p)
 {
-	while (d->vm_gone) {
-		struct ptd_vm *vm = d->vm_gone;
+	struct vm_state *vm = p->priv;
 
-		d->vm_gone = vm->next_gone;
-		free(vm);
+	/* The rings' notification fds are the vectors' eventfds. */
+	for (unsigned int i = 0; i < PTNET_MAX_RINGS; i++) {
+		p->txq[i].kick_rfd = p->txq[i].irq_wfd = -1;
+		p->rxq[i].irq_wfd = -1;
 	}
+	p->priv = NULL;
+	if (!vm)
+		return;
+	for (unsigned int v = 0; v < MAX_VECTORS; v++) {
+		if (vm->db[v] >= 0)
+			close(vm->db[v]);
+		if (vm->irq[v] >= 0)
+			close(vm->irq[v]);
+	}
+	vm->port = NULL;
+	ptd_defer_free(d, &vm->gone, vm);	/* the current event batch may name it */
 }
+
+static int vm_describe(const struct ptd_port *p, char *buf, size_t len)
+{
+	const struct vm_state *vm = p->priv;
+
+	return snprintf(buf, len, " socket=%s qemu=%s running=%d", vm->path,
+			vm->qemu_fd >= 0 ? "yes" : "no", p->running);
+}
+
+/* vm-add NAME socket=PATH [rings=N] [slots=S] [buf-size=B] [mac=MAC] */
+static int do_vm_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
+		     struct ptd_reply *r, struct ptd_err *e)
+{
+	struct sockaddr_un sa;
+	struct ptnet_port_opts o = { 0 };
+	struct vm_conf vc = { 0 };
+	unsigned int given = 0;
+	struct ptd_port *p;
+	struct vm_state *vm;
+	int ret;
+
+	if (t->n < 3)
+		return ptd_err(e, -EINVAL, "usage: vm-add NAME socket=PATH [rings=N] [slots=S] "
+			       "[buf-size=B] [mac=MAC]");
+	for (int i = 2; i < t->n; i++) {
+		char *eq = strchr(t->tok[i], '=');
+
+		if (!eq)
+			return ptd_err(e, -EINVAL, "bad option '%.64s' (want key=value)", t->tok[i]);
+		if (!strncmp(t->tok[i], "socket=", 7)) {
+			vc.path = eq + 1;
+			continue;
+		}
+		*eq = '\0';
+		ret = ptc_opt_apply(&o, &given, t->tok[i], eq + 1, e->msg, sizeof(e->msg));
+		*eq = '=';
+		if (ret)
+			return ret == -ENOENT ? -EINVAL : ret;
+	}
+	if (given & PTC_OPT_VNET_HDR)
+		return ptd_err(e, -EINVAL, "a vm port's guest chooses its vnet-hdr");
+	if (!vc.path || vc.path[0] != '/' || strlen(vc.path) >= sizeof(sa.sun_path))
+		return ptd_err(e, -EINVAL, "socket=PATH must be an absolute path of at most %zu "
+			       "bytes", sizeof(sa.sun_path) - 1);
+	ret = ptc_opts_finish(&o, e->msg, sizeof(e->msg));
+	if (ret)
+		return ret;
+	if (1 + o.tx_rings + o.rx_rings > 255)
+		return ptd_err(e, -EINVAL, "too many rings for ivshmem's 8-bit vectors");
+	ret = ptd_port_create(d, t->tok[1], &o, &ptd_vm_ops, &vc, &c->cr, &p, e);
+	if (ret)
+		return ret;
+	vm = p->priv;
+	snprintf(r->text, sizeof(r->text), "socket=%s vectors=%u size=%zu", vm->path, vm->nvec,
+		 p->size);
+	return 0;
+}
+
+/* vm-del NAME */
+static int do_vm_del(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
+		     struct ptd_reply *r, struct ptd_err *e)
+{
+	struct ptd_port *p = t->n == 2 ? ptd_port_find(d, t->tok[1]) : NULL;
+
+	(void)r;
+	if (t->n != 2)
+		return ptd_err(e, -EINVAL, "usage: vm-del NAME");
+	if (!p || p->ops != &ptd_vm_ops)
+		return ptd_err(e, -ENOENT, "no vm port named %.64s", t->tok[1]);
+	LOG_INFO("removing vm port %s on request of pid %d", p->name, (int)c->pid);
+	ptd_port_destroy(d, p);
+	return 0;
+}
+
+static const struct ptd_request vm_requests[] = {
+	{ "vm-add", do_vm_add, true },
+	{ "vm-del", do_vm_del, true },
+	{ NULL, NULL, false },
+};
+
+const struct ptd_port_ops ptd_vm_ops = {
+	.name = "vm",
+	.region_kind = PTNET_KIND_VM,
+	.flags = PTD_KIND_STARTS_DOWN,
+	.create = vm_create,
+	.start = vm_start,
+	.stop = vm_stop,
+	.free = vm_free,
+	.describe = vm_describe,
+	.requests = vm_requests,
+};

@@ -20,9 +20,10 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-#include <ptnet/ring.h>
-#include "daemon/daemon.h"
+#include "daemon/csb.h"
+#include "daemon/fwd.h"
 #include "daemon/log.h"
+#include "daemon/worker.h"
 
 static uint64_t now_ns(void)
 {
@@ -166,7 +167,7 @@ static void *worker_main(void *arg)
 			sched_yield();
 			continue;
 		}
-		/* Window over: ask for kicks again, then re-check (N1 in ring.h). */
+		/* Window over: ask for kicks again, then re-check (N1 in csb.h). */
 		for (unsigned int i = w->nact; i-- > 0;) {
 			struct ptd_txq *q = w->act[i];
 

@@ -62,16 +62,7 @@ int ptl_check_region(struct ptnet_port *p)
 		l->nslots = l->ring->num_slots;
 		l->pub_head = l->ring->head;
 	}
-	{
-		uint32_t lo = reg(p, PTNET_IO_MAC_LO), hi = reg(p, PTNET_IO_MAC_HI);
-
-		in->mac[0] = (uint8_t)(hi >> 8);
-		in->mac[1] = (uint8_t)hi;
-		in->mac[2] = (uint8_t)(lo >> 24);
-		in->mac[3] = (uint8_t)(lo >> 16);
-		in->mac[4] = (uint8_t)(lo >> 8);
-		in->mac[5] = (uint8_t)lo;
-	}
+	ptnet_mac_from_regs(reg(p, PTNET_IO_MAC_LO), reg(p, PTNET_IO_MAC_HI), in->mac);
 	snprintf(in->name, sizeof(in->name), "%.63s", (const char *)p->mem + PTNET_HDR_NAME);
 	p->status = (const uint32_t *)(p->mem + PTNET_REGS_BASE + PTNET_IO_X_STATUS);
 	return 0;

@@ -41,7 +41,7 @@ static inline int port_dead(struct ptnet_port *p, struct ptnet_lring *l)
 {
 	if (PTNET_READ_ONCE(p->dead))
 		return 1;
-	if ((ptnet_load_acquire(p->status) & PTNET_STATUS_DEAD) ||
+	if ((ptnet_region_status(p->status) & PTNET_STATUS_DEAD) ||	/* S2 */
 	    (l && ++l->polls % 1024 == 0 && ctl_hung_up(p))) {
 		PTNET_WRITE_ONCE(p->dead, 1);
 		return 1;
@@ -141,13 +141,11 @@ static int ready(struct ptnet_port *p, unsigned int what)
 	return any;
 }
 
-int ptnet_port_arm(struct ptnet_port *p, unsigned int what)
+/* Enable notifications on the rings of WHAT, just synced: 1 if one became ready. */
+static int arm(struct ptnet_port *p, unsigned int what)
 {
 	unsigned int first, last;
-	int r = ready(p, what);
 
-	if (r)
-		return r < 0 ? ptl_err(r, "ring head or cur out of range") : 1;
 	ring_range(p, what, &first, &last);
 	p->armed = what;
 	for (unsigned int i = first; i < last; i++) {
@@ -162,6 +160,15 @@ int ptnet_port_arm(struct ptnet_port *p, unsigned int what)
 		}
 	}
 	return 0;
+}
+
+int ptnet_port_arm(struct ptnet_port *p, unsigned int what)
+{
+	int r = ready(p, what);
+
+	if (r)
+		return r < 0 ? ptl_err(r, "ring head or cur out of range") : 1;
+	return arm(p, what);
 }
 
 void ptnet_port_disarm(struct ptnet_port *p)
@@ -230,7 +237,8 @@ int ptnet_port_wait(struct ptnet_port *p, unsigned int what, int timeout_ms)
 			sched_yield();
 			continue;
 		}
-		r = ptnet_port_arm(p, what);
+		/* Synced just above: arm without syncing every ring a second time. */
+		r = arm(p, what);
 		if (r)
 			return r;
 		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - t + 999) / 1000);

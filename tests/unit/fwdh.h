@@ -13,8 +13,11 @@
 
 #include <string.h>
 #include <ptnet/ring.h>
-#include "daemon/daemon.h"
+#include "daemon/fwd.h"
 #include "daemon/log.h"
+#include "daemon/port.h"
+#include "daemon/switch.h"
+#include "daemon/worker.h"
 #include "t.h"
 
 #define ETH_TYPE_TEST 0x88b5
@@ -28,6 +31,7 @@ struct cport {
 	uint32_t *txidx[PTNET_MAX_RINGS]; /* original TX buf_idx per slot */
 };
 
+extern const struct ptd_port_ops ptd_passthrough_ops;
 static struct ptd D;
 static const struct ptd_cred fw_cred = { 0, 0 }; /* root */
 
@@ -35,16 +39,8 @@ static inline void fw_setup(unsigned int nworkers)
 {
 	memset(&D, 0, sizeof(D));
 	D.listen_fd = D.epfd = -1;
+	ptd_config_defaults(&D.cfg);	/* ptnetd's own defaults and limits */
 	D.cfg.nworkers = nworkers;
-	D.cfg.poll_min_us = 20;
-	D.cfg.poll_max_us = 1000;
-	D.cfg.mac_age_s = 300;
-	/* ptnetd's default limits */
-	D.cfg.max_switches = 64;
-	D.cfg.max_ports = 512;
-	D.cfg.max_ports_per_switch = PTD_MAX_PORTS;
-	D.cfg.max_port_mem = 512ull << 20;
-	D.cfg.max_mem = 8192ull << 20;
 	ptd_log_level = LOG_LVL_ERR;
 	REQUIRE(ptd_workers_start(&D) == 0, "ptd_workers_start");
 }
@@ -78,16 +74,15 @@ static inline void fw_open(struct cport *c, const char *spec)
 	struct ptnet_port_opts o = { 0 };
 	struct ptc_portname pn;
 	unsigned int given = 0;
-	char err[256];
+	struct ptd_err e = { "" };
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	ret = ptc_parse_portname(spec, &pn, &o, &given, err, sizeof(err));
-	REQUIRE(ret == 0, "parse %s: %s", spec, err);
-	REQUIRE(ptc_opts_finish(&o, err, sizeof(err)) == 0, "opts %s: %s", spec, err);
-	ret = ptd_port_create(&D, pn.full, &o, PTNET_KIND_PASSTHROUGH, &fw_cred, &c->p, err,
-			      sizeof(err));
-	REQUIRE(ret == 0, "ptd_port_create %s: %d %s", spec, ret, err);
+	ret = ptc_parse_portname(spec, &pn, &o, &given, e.msg, sizeof(e.msg));
+	REQUIRE(ret == 0, "parse %s: %s", spec, e.msg);
+	REQUIRE(ptc_opts_finish(&o, e.msg, sizeof(e.msg)) == 0, "opts %s: %s", spec, e.msg);
+	ret = ptd_port_create(&D, pn.full, &o, &ptd_passthrough_ops, NULL, &fw_cred, &c->p, &e);
+	REQUIRE(ret == 0, "ptd_port_create %s: %d %s", spec, ret, e.msg);
 	/* Take the TX rings back from the workers: the test drives them. */
 	for (unsigned int i = 0; i < c->p->ntx; i++)
 		ptd_worker_del(&c->p->txq[i]);

@@ -7,7 +7,7 @@
  * (ptd_now_s() >> 2) & 0xff) and replacement of the oldest way of a full set.
  */
 #include <string.h>
-#include "daemon/daemon.h"
+#include "daemon/switch.h"
 #include "t.h"
 
 #define ENT_MAC(e)  ((e)&0xffffffffffffull)

@@ -6,7 +6,7 @@
  * unicast for it goes to B, a port that no longer has it.
  */
 #include <string.h>
-#include "daemon/daemon.h"
+#include "daemon/switch.h"
 #include "t.h"
 
 static struct ptd_switch *sw;

@@ -107,7 +107,7 @@ int main(void)
 	struct cport a, b;
 	struct ptnet_port_opts o = { 0 };
 	struct ptd_port *p = NULL;
-	char err[256];
+	struct ptd_err e;
 	int ret;
 
 	fw_setup(2);
@@ -123,24 +123,21 @@ int main(void)
 	CHECK(ptd_port_find(&D, "vale0:b") == b.p, "port found by name");
 
 	/* Refusals. */
-	REQUIRE(ptc_opts_finish(&o, err, sizeof(err)) == 0, "default opts");
-	err[0] = '\0';
-	ret = ptd_port_create(&D, "vale0:a", &o, PTNET_KIND_PASSTHROUGH, &fw_cred, &p, err,
-			      sizeof(err));
+	REQUIRE(ptc_opts_finish(&o, e.msg, sizeof(e.msg)) == 0, "default opts");
+	e.msg[0] = '\0';
+	ret = ptd_port_create(&D, "vale0:a", &o, &ptd_passthrough_ops, NULL, &fw_cred, &p, &e);
 	CHECK_EQ(ret, -EBUSY, "name in use");
-	CHECK(strstr(err, "vale0:a") != NULL, "message names the port: %s", err);
-	err[0] = '\0';
-	ret = ptd_port_create(&D, "vale0:a-b", &o, PTNET_KIND_PASSTHROUGH, &fw_cred, &p, err,
-			      sizeof(err));
+	CHECK(strstr(e.msg, "vale0:a") != NULL, "message names the port: %s", e.msg);
+	e.msg[0] = '\0';
+	ret = ptd_port_create(&D, "vale0:a-b", &o, &ptd_passthrough_ops, NULL, &fw_cred, &p, &e);
 	CHECK_EQ(ret, -EINVAL, "bad name");
-	CHECK(err[0], "bad name message");
-	err[0] = '\0';
-	ret = ptd_port_create(&D, "vale0:c@conf:rings=2", &o, PTNET_KIND_PASSTHROUGH, &fw_cred, &p,
-			      err, sizeof(err));
+	CHECK(e.msg[0], "bad name message");
+	e.msg[0] = '\0';
+	ret = ptd_port_create(&D, "vale0:c@conf:rings=2", &o, &ptd_passthrough_ops, NULL, &fw_cred, &p, &e);
 	CHECK_EQ(ret, -EINVAL, "@conf is for clients, not for ptd_port_create");
-	CHECK(err[0], "@conf message");
-	CHECK_EQ(ptd_switch_del(&D, "vale0"), -EBUSY, "switch with ports not deleted");
-	CHECK_EQ(ptd_switch_del(&D, "vale9"), -ENOENT, "unknown switch");
+	CHECK(e.msg[0], "@conf message");
+	CHECK_EQ(ptd_switch_del(&D, "vale0", &e), -EBUSY, "switch with ports not deleted");
+	CHECK_EQ(ptd_switch_del(&D, "vale9", &e), -ENOENT, "unknown switch");
 
 	fw_close(&a);
 	CHECK(ptd_port_find(&D, "vale0:a") == NULL, "closed port gone");
@@ -150,7 +147,8 @@ int main(void)
 	fw_close(&a);
 	fw_close(&b);
 	CHECK_EQ(D.nports, 0, "no ports left");
-	CHECK_EQ(ptd_switch_del(&D, "vale0"), 0, "empty switch deleted");
+	/* Made on first use: gone with its last port. */
+	CHECK(ptd_switch_find(&D, "vale0") == NULL, "switch made on first use gone with its last port");
 	fw_teardown();
 	return t_done("port_region");
 }

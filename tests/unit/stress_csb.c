@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <ptnet/ring.h>
+#include "daemon/csb.h"
 #include "t.h"
 
 #if defined(__SANITIZE_THREAD__)

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ctl.h - the control server: connections (ctl.c) and the request table
+ * (requests.c for the core requests, each port kind for its own).
+ */
+#ifndef PTNETD_CTL_H
+#define PTNETD_CTL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <ptnet/abi.h>
+#include "common/common.h"
+#include "daemon/daemon.h"
+
+struct ptd_port;
+
+struct ptd_conn {
+	struct ptd_ev ev;
+	struct ptd_deferred gone;	/* freed after the event batch */
+	int fd;
+	bool hello;
+	bool closed;
+	bool send_failed;		/* a reply could not be sent: drop the client */
+	struct ptd_cred cr;
+	pid_t pid;
+	struct ptd_port *port;		/* attached port (lifeline), if any */
+};
+
+/*
+ * What a request handler answers with when it succeeds: "ok" followed by
+ * TEXT (if any), carrying FDS.  fds[give_from..nfds) are handed over and
+ * closed by ptnetd once sent (or once sending failed).
+ */
+struct ptd_reply {
+	char text[PTC_MAX_MSG - 8];
+	int fds[1 + 4 * PTNET_MAX_RINGS];	/* PTD_SENDFD_MAX */
+	unsigned int nfds, give_from;
+};
+
+/*
+ * One request.  The handler gets the words of the request (tok[0] is its
+ * name); it returns 0 with R filled (the "ok" reply; records were sent
+ * before it with ptd_ctl_rec), or -errno with E set ("err ENAME message").
+ * Requests that need_root are refused to others before the handler runs.
+ */
+struct ptd_request {
+	const char *name;
+	int (*handler)(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
+		       struct ptd_reply *r, struct ptd_err *e);
+	bool needs_root;
+};
+
+/* ctl.c */
+int ptd_ctl_listen(struct ptd *d);
+void ptd_ctl_close(struct ptd *d, struct ptd_conn *c);
+void ptd_ctl_resume(struct ptd *d);
+/* Send one "rec ..." line (or any line); on failure the client is dropped later. */
+void ptd_ctl_rec(struct ptd_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Split "key=value" options among tokens [FROM, n) against KEYS (NULL-ended). */
+int ptd_ctl_check_keys(const struct ptc_tokens *t, int from, const char *const *keys,
+		       const char *what, struct ptd_err *e);
+
+/* requests.c */
+extern const struct ptd_request ptd_core_requests[];
+
+#endif

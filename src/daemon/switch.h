@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * switch.h - learning switches: a table of ports each, a MAC table, and the
+ * lookup as an ops table so other policies can be plugged in (learn.c).
+ */
+#ifndef PTNETD_SWITCH_H
+#define PTNETD_SWITCH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "daemon/port.h"
+
+#define PTD_MAX_PORTS		254	/* per switch, as VALE */
+
+/* Lookup result: a port index, or one of these. */
+#define PTD_DST_FLOOD	0xfffeu
+#define PTD_DST_NONE	0xffffu
+
+struct ptd_switch;
+struct ptd_lookup_ops {
+	/*
+	 * Returns the destination port index (or PTD_DST_*) of a frame from SRC;
+	 * NOW_S is ptd_now_s(), read once per batch by the caller.
+	 */
+	uint16_t (*lookup)(struct ptd_switch *sw, struct ptd_port *src, const uint8_t eth[12],
+			   uint32_t now_s);
+	void (*port_gone)(struct ptd_switch *sw, unsigned int index);
+};
+
+#define PTD_MAC_SETS	256
+#define PTD_MAC_WAYS	4
+
+struct ptd_switch {
+	char name[PTC_NAME_MAX + 1];
+	pthread_rwlock_t lock;
+	struct ptd_port *ports[PTD_MAX_PORTS];
+	unsigned int nports;
+	uint16_t active[PTD_MAX_PORTS];	/* indices of live ports, nports of them */
+	const struct ptd_lookup_ops *ops;
+	uint64_t mac[PTD_MAC_SETS][PTD_MAC_WAYS];	/* packed entries, see learn.c */
+	unsigned int age_s;
+	struct ptd_stats gone;		/* counters of ports that left */
+	/*
+	 * Made by switch-add (root): stays until switch-del.  Otherwise made on
+	 * first use by an attach, and gone with its last port.
+	 */
+	bool persistent;
+	uid_t creator;
+	/* Access control: when acl is set, only root and these may attach. */
+	bool acl;
+	unsigned int nuid, ngid;
+	uid_t allow_uid[8];
+	gid_t allow_gid[8];
+};
+
+/* switch.c */
+struct ptd_switch *ptd_switch_find(struct ptd *d, const char *name);
+/* Make switch NAME for CR (limits checked, root's reserve kept).  0 or -errno, E set. */
+int ptd_switch_create(struct ptd *d, const char *name, const struct ptd_cred *cr,
+		      bool persistent, struct ptd_switch **out, struct ptd_err *e);
+int ptd_switch_del(struct ptd *d, const char *name, struct ptd_err *e);
+int ptd_switch_add_port(struct ptd_switch *sw, struct ptd_port *p);
+void ptd_switch_remove_port(struct ptd_switch *sw, struct ptd_port *p);
+bool ptd_switch_admits(const struct ptd_switch *sw, const struct ptd_cred *cr);
+void ptd_switch_free(struct ptd_switch *sw);
+
+/* learn.c */
+extern const struct ptd_lookup_ops ptd_learning_ops;
+void ptd_mac_sweep(struct ptd_switch *sw);
+uint32_t ptd_now_s(void);
+
+#endif
