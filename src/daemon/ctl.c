@@ -211,9 +211,11 @@ static void on_listen(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 {
 	(void)ev, (void)events;
 	for (;;) {
-		struct ucred cr;
-		socklen_t crlen = sizeof(cr);
+		struct ptd_cred cr = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		struct ucred uc;
+		socklen_t uclen = sizeof(uc);
 		struct ptd_conn *c;
+		pid_t pid = 0;
 		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -233,37 +235,46 @@ static void on_listen(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 			}
 			return;
 		}
-		if (d->nconns >= PTD_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &uclen) == 0) {
+			cr.uid = uc.uid;
+			cr.gid = uc.gid;
+			pid = uc.pid;
+		}
+		if (ptd_ctl_conn_new(d, fd, &cr, pid, &c) == -ENOSPC) {
 			static const char msg[] = "err ENOSPC too many connections to ptnetd";
 
 			send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
+		if (!c)
 			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->cr.uid = (uid_t)-1;
-		c->cr.gid = (gid_t)-1;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0) {
-			c->cr.uid = cr.uid;
-			c->cr.gid = cr.gid;
-			c->pid = cr.pid;
-		}
-		/* The last slots are root's: others cannot lock the admin out. */
-		if (c->cr.uid != 0 && d->nconns >= PTD_MAX_CONNS - PTD_ROOT_CONNS) {
-			static const char msg[] = "err ENOSPC too many connections to ptnetd";
-
-			send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-			close(fd);
-			free(c);
-			continue;
-		}
-		if (ptd_ev_add(d, &c->ev, fd, EPOLLIN | EPOLLRDHUP, on_conn) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		d->nconns++;
 	}
+}
+
+int ptd_ctl_conn_new(struct ptd *d, int fd, const struct ptd_cred *cr, pid_t pid,
+		     struct ptd_conn **out)
+{
+	struct ptd_conn *c;
+	int ret;
+
+	*out = NULL;
+	/* The last slots are root's: others cannot lock the admin out. */
+	if (d->nconns >= PTD_MAX_CONNS ||
+	    (cr->uid != 0 && d->nconns >= PTD_MAX_CONNS - PTD_ROOT_CONNS))
+		return -ENOSPC;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = fd;
+	c->cr = *cr;
+	c->pid = pid;
+	ret = ptd_ev_add(d, &c->ev, fd, EPOLLIN | EPOLLRDHUP, on_conn);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	d->nconns++;
+	*out = c;
+	return 0;
 }
 
 /* Connections are freed after the current event batch: it may name them. */

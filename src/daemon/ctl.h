@@ -52,6 +52,9 @@ struct ptd_request {
 
 /* ctl.c */
 int ptd_ctl_listen(struct ptd *d);
+/* Serve connected socket FD of peer CR (accept does this; so does the fuzzer). */
+int ptd_ctl_conn_new(struct ptd *d, int fd, const struct ptd_cred *cr, pid_t pid,
+		     struct ptd_conn **out);
 void ptd_ctl_close(struct ptd *d, struct ptd_conn *c);
 void ptd_ctl_resume(struct ptd *d);
 /* Send one "rec ..." line (or any line); on failure the client is dropped later. */

@@ -4,16 +4,15 @@
  * (ptc_split, ptc_kv_get, ptc_opt_apply, ptc_opts_finish, the number and MAC
  * parsers) and ptnetd's whole request handler (daemon/ctl.c), driven through
  * socketpairs on a struct ptd with a running worker, as ptnetd's event loop
- * would drive it.  TAP and VM ports are stubbed out (they would create
- * interfaces and sockets on the host): their requests get an error.
+ * would drive it, linked with the real daemon objects (every port kind).
+ * Root's tap-* and vm-* requests are not sent (they would create
+ * interfaces and sockets on the host); everyone else's are, and refused.
  *
  * Build and run (from the top directory; tests/fuzz/run.sh does both):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
  *	-Iinclude -Isrc -D_GNU_SOURCE -DPTNET_VERSION='"fuzz"' -std=gnu11 -pthread \
- *	tests/fuzz/fuzz_ctl.c \
- *	src/common/parse.c src/common/portname.c src/daemon/ctl.c src/daemon/port.c \
- *	src/daemon/region.c src/daemon/switch.c src/daemon/learn.c src/daemon/fwd.c \
- *	src/daemon/offload.c src/daemon/worker.c src/daemon/log.c -o build-fuzz/fuzz_ctl
+ *	tests/fuzz/fuzz_ctl.c src/common/*.c $(ls src/daemon/*.c | grep -v main.c) \
+ *	-lmnl -o build-fuzz/fuzz_ctl
  *   build-fuzz/fuzz_ctl -max_total_time=60 build-fuzz/corpus-ctl
  *
  * Input: byte 0 < 64 selects the parser, the rest being one request line;
@@ -51,54 +50,11 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include "daemon/daemon.h"
+#include "daemon/ctl.h"
 #include "daemon/log.h"
-
-/* ---------------------------------------------------------------- stubs */
-
-int ptd_tap_create(struct ptd *d, const char *name, const struct ptd_tap_conf *tc,
-		   const struct ptd_cred *cr, struct ptd_port **pp, char *err, size_t errlen)
-{
-	(void)d, (void)name, (void)tc, (void)cr, (void)pp;
-	snprintf(err, errlen, "tap ports are not available in the fuzzer");
-	return -EOPNOTSUPP;
-}
-
-void ptd_tap_stop(struct ptd_port *p)
-{
-	(void)p;
-}
-
-int ptd_vm_create(struct ptd *d, const char *name, const char *path,
-		  const struct ptnet_port_opts *o, const struct ptd_cred *cr,
-		  struct ptd_port **pp, char *err, size_t errlen)
-{
-	(void)d, (void)name, (void)path, (void)o, (void)cr, (void)pp;
-	snprintf(err, errlen, "vm ports are not available in the fuzzer");
-	return -EOPNOTSUPP;
-}
-
-int ptd_vm_make_fds(struct ptd_port *p, char *err, size_t errlen)
-{
-	(void)p;
-	snprintf(err, errlen, "vm ports are not available in the fuzzer");
-	return -EOPNOTSUPP;
-}
-
-void ptd_vm_stop(struct ptd *d, struct ptd_port *p)
-{
-	(void)d, (void)p;
-}
-
-void ptd_vm_event(struct ptd *d, struct ptd_evsrc *src, uint32_t events)
-{
-	(void)d, (void)src, (void)events;
-}
-
-void ptd_vm_reap(struct ptd *d)
-{
-	(void)d;
-}
+#include "daemon/port.h"
+#include "daemon/switch.h"
+#include "daemon/worker.h"
 
 /* ---------------------------------------------------------------- parser */
 
@@ -319,11 +275,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	memset(&D, 0, sizeof(D));
-	D.listen_fd = D.epfd = D.sig_fd = D.timer_fd = -1;
+	D.listen_fd = -1;
+	D.ev_listen.fd = D.ev_signal.fd = D.ev_timer.fd = -1;
+	D.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (D.epfd < 0)
+		abort();
+	ptd_config_defaults(&D.cfg);
 	D.cfg.nworkers = 1;
-	D.cfg.poll_min_us = 20;
-	D.cfg.poll_max_us = 1000;
-	D.cfg.mac_age_s = 300;
 	D.cfg.max_switches = 4;
 	D.cfg.max_ports = 8;
 	D.cfg.max_ports_per_switch = 4;
@@ -331,7 +289,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	D.cfg.max_mem = 3ull << 20;
 	D.cfg.uid_max_ports = 2;
 	D.cfg.uid_max_mem = 2ull << 20;
-	D.cfg.sock_mode = -1;
 	ptd_log_level = -1;	/* silent: ERR is 0 */
 	verbose = getenv("FUZZ_CTL_VERBOSE") != NULL;
 	if (ptd_workers_start(&D))
@@ -339,8 +296,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* ptnetd's event loop: deliver EVENTS on connection C. */
+static void conn_event(struct ptd_conn *c, uint32_t events)
+{
+	if (c->ev.fn)
+		c->ev.fn(&D, &c->ev, events);
+}
+
 static void conn_open(unsigned int k, int uid, int hello)
 {
+	struct ptd_cred cr = { .uid = (uid_t)uid, .gid = (gid_t)uid };
 	int sp[2];
 	struct ptd_conn *c;
 
@@ -348,22 +313,15 @@ static void conn_open(unsigned int k, int uid, int hello)
 		abort();
 	fcntl(sp[0], F_SETFL, O_NONBLOCK);
 	fcntl(sp[1], F_SETFL, O_NONBLOCK);
-	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (ptd_ctl_conn_new(&D, sp[0], &cr, 4242, &c))
 		abort();
-	c->type = PTD_EV_CONN;
-	c->fd = sp[0];
-	c->uid = (uid_t)uid;
-	c->gid = (gid_t)uid;
-	c->pid = 4242;
-	D.nconns++;
 	fc[k].c = c;
 	fc[k].cli = sp[1];
 	if (hello) {
 		char buf[256];
 
 		send(sp[1], "hello abi=1", 11, 0);
-		ptd_ctl_event(&D, c, EPOLLIN);
+		conn_event(c, EPOLLIN);
 		if (recv(sp[1], buf, sizeof(buf), 0) < 2 || strncmp(buf, "ok", 2))
 			abort();
 	}
@@ -441,7 +399,7 @@ static void settle(void)
 			abort();
 		}
 	}
-	ptd_ctl_reap(&D);
+	ptd_defer_run(&D);
 	for (unsigned int i = 0; i < D.nsw; i++) {
 		struct ptd_switch *sw = D.sw[i];
 
@@ -466,11 +424,29 @@ static void conn_close(unsigned int k)
 	close(fc[k].cli);
 	fc[k].cli = -1;
 	/* ptnetd's event loop: the hang-up */
-	ptd_ctl_event(&D, fc[k].c, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
+	conn_event(fc[k].c, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
 	if (!fc[k].c->closed)
 		abort();	/* a hung-up connection must be closed */
 	fc[k].c = NULL;
-	ptd_ctl_reap(&D);
+	ptd_defer_run(&D);
+}
+
+/*
+ * Would root's request MSG create something on the host (a TAP interface,
+ * a socket at a path the input chose)?  Those are not sent.
+ */
+static int host_request(const struct ptd_conn *c, const char *msg, size_t len)
+{
+	char line[8192 + 1];
+	struct ptc_tokens t;
+
+	if (c->cr.uid != 0 || !c->hello)
+		return 0;
+	memcpy(line, msg, len);
+	line[len] = '\0';
+	if (memchr(msg, '\0', len) || ptc_split(line, &t) <= 0)
+		return 0;
+	return !strncmp(t.tok[0], "tap-", 4) || !strncmp(t.tok[0], "vm-", 3);
 }
 
 static void handler(const uint8_t *p, const uint8_t *end)
@@ -504,9 +480,10 @@ static void handler(const uint8_t *p, const uint8_t *end)
 				len = (size_t)(end - p);
 			memcpy(msg, p, len);
 			p += len;
-			/* "tap-add" and "vm-add" by root would need the host: stubbed anyway */
 			if (!fc[k].c)
 				conn_open(k, uid, hello);
+			if (host_request(fc[k].c, msg, len))
+				continue;
 			if (op == 7) {
 				union {
 					char b[CMSG_SPACE(sizeof(int) * 2)];
@@ -530,7 +507,7 @@ static void handler(const uint8_t *p, const uint8_t *end)
 			} else if (send(fc[k].cli, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 				continue;
 			}
-			ptd_ctl_event(&D, fc[k].c, EPOLLIN);
+			conn_event(fc[k].c, EPOLLIN);
 			for (unsigned int j = 0; j < NCONN; j++)
 				if (fc[j].c)
 					drain(j);
@@ -542,10 +519,10 @@ static void handler(const uint8_t *p, const uint8_t *end)
 		conn_close(k);
 	settle();
 	while (D.nsw) {
-		if (D.sw[0]->nports || ptd_switch_del(&D, D.sw[0]->name))
-			abort();
+		if (D.sw[0]->nports || !D.sw[0]->persistent || ptd_switch_del(&D, D.sw[0]->name, NULL))
+			abort();	/* a switch made on first use went with its last port */
 	}
-	if (D.nports || D.mem || D.nconns || D.dead)
+	if (D.nports || D.mem || D.nconns || D.deferred)
 		abort();
 }
 

@@ -32,15 +32,10 @@ mkdir -p "$OUT"
 # Sources each target is linked with.
 sources() {
 	case $1 in
-	fuzz_ctl)
-		echo src/common/parse.c src/common/portname.c src/daemon/ctl.c src/daemon/port.c \
-			src/daemon/region.c src/daemon/switch.c src/daemon/learn.c src/daemon/fwd.c \
-			src/daemon/offload.c src/daemon/worker.c src/daemon/log.c
-		;;
 	fuzz_portname) echo src/common/parse.c src/common/portname.c ;;
 	fuzz_learn) echo "" ;;	# #includes learn.c
 	fuzz_offload) echo src/daemon/offload.c ;;
-	*)	# a new target: the whole daemon but its main, with libmnl
+	*)	# fuzz_ctl and new targets: the whole daemon but its main, with libmnl
 		for f in src/common/*.c src/daemon/*.c; do
 			[ "$f" = src/daemon/main.c ] || echo "$f"
 		done
