@@ -354,8 +354,7 @@ int main(int argc, char **argv)
 				"[--allow-uid U,..] [--allow-gid G,..]\n");
 			return 2;
 		}
-		n = (size_t)snprintf(req, sizeof(req), "switch-%s %.200s", argv[ai],
-				     argv[ai + 1]);
+		n = (size_t)snprintf(req, sizeof(req), "switch-%s %.200s", argv[ai], argv[ai + 1]);
 		for (int i = ai + 2; i < argc; i++) {
 			if ((strcmp(argv[i], "--allow-uid") && strcmp(argv[i], "--allow-gid")) ||
 			    i + 1 == argc || strchr(argv[i + 1], ' ')) {
