@@ -32,12 +32,7 @@ print(sum(1 for r in json.load(sys.stdin) if r.get("name", "").startswith("vale0
 }
 
 start_ptnetd -w 2
-CANARY=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-spawn gr "$TBIN/tb-canary" rx -p vale0:gr -c "$CANARY"
-check "good receiver ready" wait_line gr '^READY' 20
-spawn gt "$TBIN/tb-canary" tx -p vale0:gt -d "$(mac_of gr)" -c "$CANARY" -s 60-1514 -R 20000 --hold
-check "good sender ready" wait_line gt '^READY' 20
-check "good traffic flows" wait_stat 20 "S('vale0:gr','rx_packets') > 1000"
+good_pair_start
 fds0=$(fds_of)
 rss0=$(rss_kb)
 log "baseline: $fds0 descriptors, VmRSS $rss0 kB"
@@ -113,20 +108,9 @@ check "ptnetd's RSS within 8 MiB of the baseline ($rss0 -> $rss1 kB)" \
 	test "$rss1" -le $((rss0 + 8192))
 
 # The good pair: everything sent is delivered or counted as dropped at the receiver.
-kill -USR1 "${BG[gt]}"
-check "good sender flushed" wait_line gt '^SENT' 30
-sent=$(sed -n 's/^SENT frames=\([0-9]*\).*/\1/p' "$T/gt.out")
-expect_ctr "good sender's tx_packets" vale0:gt tx_packets "$sent"
-check "good pair's books balance" wait_stat 20 "S('vale0:gt','tx_packets') == \
-S('vale0:gr','rx_packets') + S('vale0:gr','drop_ring_full') + S('vale0:gr','drop_bad_ring')"
+good_pair_check
 check_eq "nothing reached the good sender" "$(ctr vale0:gt rx_packets)" 0
-kill -TERM "${BG[gr]}"
-wait_bg gr 20
-check_eq "good receiver: nothing corrupt, reordered or foreign" "$RC" 0
-show gr
-kill -TERM "${BG[gt]}"
-wait_bg gt 20
-check_eq "good sender exit status" "$RC" 0
+good_pair_stop
 
 # ptnetd still serves new clients.
 spawn r "$TBIN/tb-recv" -p vale0:nr -i 100 -e 1:20000 --sizes 60-1514 --ack --announce --exact

@@ -69,14 +69,8 @@ release() {
 start_ptnetd -w 2 --socket-mode 0666 --max-port-mem 16 --max-mem 40 --max-ports 6 \
 	--max-ports-per-switch 4 --max-switches 2 --uid-max-ports 2 --uid-max-mem 12
 chmod 755 "$T"
-CANARY=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 # 4 MiB each (512 slots of 2 KiB per direction)
-spawn gr "$TBIN/tb-canary" rx -p "vale0:gr@conf:slots=512" -c "$CANARY"
-check "good receiver ready" wait_line gr '^READY' 20
-spawn gt "$TBIN/tb-canary" tx -p "vale0:gt@conf:slots=512" -d "$(mac_of gr)" -c "$CANARY" \
-	-s 60-1514 -R 20000 --hold
-check "good sender ready" wait_line gt '^READY' 20
-check "good traffic flows" wait_stat 20 "S('vale0:gr','rx_packets') > 1000"
+good_pair_start @conf:slots=512
 fds0=$(fds_of)
 
 log "--max-port-mem 16: a 64 MiB port"
@@ -111,19 +105,8 @@ release root3
 check_eq "only the good pair is left" "$(nports)" 2
 check "ptnetd's descriptors are back to $fds0" wait_until 10 eval '[ "$(fds_of)" = "$fds0" ]'
 
-kill -USR1 "${BG[gt]}"
-check "good sender flushed" wait_line gt '^SENT' 30
-sent=$(sed -n 's/^SENT frames=\([0-9]*\).*/\1/p' "$T/gt.out")
-expect_ctr "good sender's tx_packets" vale0:gt tx_packets "$sent"
-check "good pair's books balance" wait_stat 20 "S('vale0:gt','tx_packets') == \
-S('vale0:gr','rx_packets') + S('vale0:gr','drop_ring_full') + S('vale0:gr','drop_bad_ring')"
-kill -TERM "${BG[gr]}"
-wait_bg gr 20
-check_eq "good receiver: nothing corrupt, reordered or foreign" "$RC" 0
-show gr
-kill -TERM "${BG[gt]}"
-wait_bg gt 20
-check_eq "good sender exit status" "$RC" 0
+good_pair_check
+good_pair_stop
 
 # rlimits on the release ptnetd (second instance, own socket).
 MAIN_SOCKET=$PTNET_SOCKET

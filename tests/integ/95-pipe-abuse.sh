@@ -29,12 +29,7 @@ cpu_pct() {
 rx_of() { ctr vale0:gr rx_packets; }
 
 start_ptnetd -w 1
-CANARY=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-spawn gr "$TBIN/tb-canary" rx -p vale0:gr -c "$CANARY"
-check "good receiver ready" wait_line gr '^READY' 20
-spawn gt "$TBIN/tb-canary" tx -p vale0:gt -d "$(mac_of gr)" -c "$CANARY" -s 60-1514 -R 20000 --hold
-check "good sender ready" wait_line gt '^READY' 20
-check "good traffic flows" wait_stat 20 "S('vale0:gr','rx_packets') > 1000"
+good_pair_start
 a=$(rx_of)
 sleep 2
 b=$(rx_of)
@@ -72,8 +67,7 @@ wait_bg ci 20
 check_eq "irq closer exit status" "$RC" 0
 
 # The good pair stops sending (and holds its ports): ptnetd should go idle.
-kill -USR1 "${BG[gt]}"
-check "good sender flushed" wait_line gt '^SENT' 30
+good_pair_flush
 sleep 1
 idle=$(cpu_pct 2)
 log "ptnetd idle with the good pair attached: ${idle}% of a CPU"
@@ -94,15 +88,6 @@ sleep 1
 after=$(cpu_pct 2)
 check "ptnetd idle again once that port is gone (${after}%)" test "$after" -le 10
 
-sent=$(sed -n 's/^SENT frames=\([0-9]*\).*/\1/p' "$T/gt.out")
-expect_ctr "good sender's tx_packets" vale0:gt tx_packets "$sent"
-check "good pair's books balance" wait_stat 20 "S('vale0:gt','tx_packets') == \
-S('vale0:gr','rx_packets') + S('vale0:gr','drop_ring_full') + S('vale0:gr','drop_bad_ring')"
-kill -TERM "${BG[gr]}"
-wait_bg gr 20
-check_eq "good receiver: nothing corrupt, reordered or foreign" "$RC" 0
-show gr
-kill -TERM "${BG[gt]}"
-wait_bg gt 20
-check_eq "good sender exit status" "$RC" 0
+good_pair_check
+good_pair_stop
 finish

@@ -243,6 +243,53 @@ sys.exit(0 if any(r.get("name") == sys.argv[1] for r in json.load(sys.stdin)) el
 ' "$1"
 }
 
+# The good pair: a tb-canary sender (client gt, port vale0:gt) sending
+# verified unicast frames to a tb-canary receiver (gr, vale0:gr) while a
+# test abuses ptnetd some other way; its traffic must come through
+# undisturbed.  The per-run canary is in $CANARY.
+#   good_pair_start [@conf:...]  start both (CONF for both ports), check
+#                                that they are ready and traffic flows
+#   good_pair_flush              the sender stops sending (stays attached)
+#   good_pair_check              (flushes first if not done yet) the sender's
+#                                tx_packets is what it sent, and every frame
+#                                is delivered or dropped at the receiver
+#   good_pair_stop               stop both: the receiver saw nothing corrupt,
+#                                reordered or foreign; the sender exits 0
+GOOD_FLUSHED=
+good_pair_start() {
+	local conf=${1:-}
+	CANARY=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+	GOOD_FLUSHED=
+	spawn gr "$TBIN/tb-canary" rx -p "vale0:gr$conf" -c "$CANARY"
+	check "good receiver ready" wait_line gr '^READY' 20
+	spawn gt "$TBIN/tb-canary" tx -p "vale0:gt$conf" -d "$(mac_of gr)" -c "$CANARY" \
+		-s 60-1514 -R 20000 --hold
+	check "good sender ready" wait_line gt '^READY' 20
+	check "good traffic flows" wait_stat 20 "S('vale0:gr','rx_packets') > 1000"
+}
+good_pair_flush() {
+	kill -USR1 "${BG[gt]}"
+	check "good sender flushed" wait_line gt '^SENT' 30
+	GOOD_FLUSHED=1
+}
+good_pair_check() {
+	local sent
+	[ -n "$GOOD_FLUSHED" ] || good_pair_flush
+	sent=$(sed -n 's/^SENT frames=\([0-9]*\).*/\1/p' "$T/gt.out")
+	expect_ctr "good sender's tx_packets" vale0:gt tx_packets "$sent"
+	check "good pair's books balance" wait_stat 20 "S('vale0:gt','tx_packets') == \
+S('vale0:gr','rx_packets') + S('vale0:gr','drop_ring_full') + S('vale0:gr','drop_bad_ring')"
+}
+good_pair_stop() {
+	kill -TERM "${BG[gr]}"
+	wait_bg gr 20
+	check_eq "good receiver: nothing corrupt, reordered or foreign" "$RC" 0
+	show gr
+	kill -TERM "${BG[gt]}"
+	wait_bg gt 20
+	check_eq "good sender exit status" "$RC" 0
+}
+
 cleanup() {
 	local pid
 	for pid in "${BG[@]}"; do kill -TERM "$pid" 2>/dev/null; done

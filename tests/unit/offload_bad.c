@@ -23,7 +23,7 @@ static int seg(const struct ptd_vnet_hdr *h, const uint8_t *f, uint32_t len, uin
 	uint8_t *p = f ? malloc(len ? len : 1) : NULL;
 	int r;
 
-	OT_REQUIRE(p || !f, "malloc");
+	REQUIRE(p || !f, "malloc");
 	if (p)
 		memcpy(p, f, len);
 	ot_coll_reset(&coll);
@@ -37,21 +37,21 @@ static int seg(const struct ptd_vnet_hdr *h, const uint8_t *f, uint32_t len, uin
 	do {                                                                \
 		uint32_t _c;                                                \
 		int _r = seg((h), (f), (len), (mtu), sizeof(scratch), &_c); \
-		OT_CHECK(_r == -EINVAL && _c == 0 && coll.n == 0,           \
-			 "got %d, count %u, emitted %u: ", _r, _c, coll.n); \
+		CHECK(_r == -EINVAL && _c == 0 && coll.n == 0,              \
+		      "got %d, count %u, emitted %u: ", _r, _c, coll.n);    \
 		if (_r != -EINVAL || _c || coll.n)                          \
 			fprintf(stderr, __VA_ARGS__), fputc('\n', stderr);  \
 	} while (0)
 
-#define GOOD(h, f, len, mtu, want, ...)                                             \
-	do {                                                                        \
-		uint32_t _c;                                                        \
-		int _r = seg((h), (f), (len), (mtu), sizeof(scratch), &_c);         \
-		OT_CHECK(_r == (int)(want) && _c == (want) && coll.n == (want),     \
-			 "got %d, count %u, emitted %u, want %u: ", _r, _c, coll.n, \
-			 (unsigned int)(want));                                     \
-		if (_r != (int)(want))                                              \
-			fprintf(stderr, __VA_ARGS__), fputc('\n', stderr);          \
+#define GOOD(h, f, len, mtu, want, ...)                                          \
+	do {                                                                     \
+		uint32_t _c;                                                     \
+		int _r = seg((h), (f), (len), (mtu), sizeof(scratch), &_c);      \
+		CHECK(_r == (int)(want) && _c == (want) && coll.n == (want),     \
+		      "got %d, count %u, emitted %u, want %u: ", _r, _c, coll.n, \
+		      (unsigned int)(want));                                     \
+		if (_r != (int)(want))                                           \
+			fprintf(stderr, __VA_ARGS__), fputc('\n', stderr);       \
 	} while (0)
 
 static uint8_t base[70000], f2[70000];
@@ -98,16 +98,16 @@ static void malformed(void)
 	GOOD(&h2, base, f.len, 1500, 3, "bad csum_start ignored without NEEDS_CSUM");
 	BAD(NULL, base, f.len, 1500, "NULL header");
 	BAD(&h, NULL, 0, 1500, "NULL frame");
-	OT_CHECK(ptd_gso_segment(&h, base, f.len, 1500, NULL, 9000, ot_emit, &coll) == -EINVAL,
-		 "NULL scratch");
-	OT_CHECK(ptd_gso_segment(&h, base, f.len, 1500, scratch, sizeof(scratch), NULL, NULL) ==
-			 -EINVAL,
-		 "NULL emit");
+	CHECK(ptd_gso_segment(&h, base, f.len, 1500, NULL, 9000, ot_emit, &coll) == -EINVAL,
+	      "NULL scratch");
+	CHECK(ptd_gso_segment(&h, base, f.len, 1500, scratch, sizeof(scratch), NULL, NULL) ==
+		      -EINVAL,
+	      "NULL emit");
 
 	/* Scratch size: exactly one segment is enough. */
-	OT_CHECK(seg(&h, base, f.len, 1500, f.pay + 1448, &c) == 3, "exact scratch");
-	OT_CHECK(seg(&h, base, f.len, 1500, f.pay + 1447, &c) == -ENOSPC && coll.n == 0 && c == 3,
-		 "short scratch");
+	CHECK(seg(&h, base, f.len, 1500, f.pay + 1448, &c) == 3, "exact scratch");
+	CHECK(seg(&h, base, f.len, 1500, f.pay + 1447, &c) == -ENOSPC && coll.n == 0 && c == 3,
+	      "short scratch");
 
 	/* Ethernet / VLAN. */
 	h.flags = 0; /* let truncation reach the parser */
@@ -298,25 +298,23 @@ static void mutate(void)
 			h.flags = (uint8_t)ot_rand() & 7;
 		mtu = ot_rand() % 4 ? 576 + ot_rand() % 9000 : ot_rand() % 200;
 		r = seg(&h, base, len, mtu, PTD_GSO_SCRATCH(mtu), &c);
-		OT_CHECK(r == -EINVAL ? c == 0 : r == (int)c, "mutant %u: got %d, count %u", k, r,
-			 c);
-		OT_CHECK(r < 0 ? coll.n == 0 : coll.n == (uint32_t)r, "mutant %u: %d, %u emitted",
-			 k, r, coll.n);
+		CHECK(r == -EINVAL ? c == 0 : r == (int)c, "mutant %u: got %d, count %u", k, r, c);
+		CHECK(r < 0 ? coll.n == 0 : coll.n == (uint32_t)r, "mutant %u: %d, %u emitted", k,
+		      r, coll.n);
 		bound = PTD_GSO_SCRATCH(mtu);
 		for (uint32_t i = 0; i < coll.n; i++) {
-			OT_CHECK(coll.len[i] <= bound, "mutant %u: segment of %u > %u", k,
-				 coll.len[i], bound);
+			CHECK(coll.len[i] <= bound, "mutant %u: segment of %u > %u", k, coll.len[i],
+			      bound);
 			if (!((h.gso_type & 0x7f) == PTD_VNET_GSO_UDP && i > 0)) {
 				const uint8_t *ip = coll.seg[i] + f.l3;
 
 				if (f.l3 + 20 <= coll.len[i] && ip[0] >> 4 == 4)
-					OT_CHECK(ot_ip4_ok(ip), "mutant %u seg %u: IP checksum", k,
-						 i);
+					CHECK(ot_ip4_ok(ip), "mutant %u seg %u: IP checksum", k, i);
 			}
 		}
 		ok += r > 0;
 	}
-	OT_CHECK(ok > 1000, "only %u mutants segmented: mutation too heavy", ok);
+	CHECK(ok > 1000, "only %u mutants segmented: mutation too heavy", ok);
 	printf("offload_bad: %u of 20000 mutants segmented\n", ok);
 }
 
@@ -325,5 +323,5 @@ int main(void)
 	malformed();
 	mutate();
 	ot_coll_reset(&coll);
-	return ot_done("offload_bad");
+	return t_done("offload_bad");
 }

@@ -73,27 +73,27 @@ static void random_case(uint32_t len)
 	/* Linear. */
 	r = ptd_csum_complete(buf, len, (uint16_t)start, (uint16_t)off);
 	if (field + 2 > len) {
-		OT_CHECK(r == -EINVAL, "len %u start %u off %u: got %d, want -EINVAL", len, start,
-			 off, r);
-		OT_CHECK(!memcmp(buf, ref, len), "len %u: buffer written on error", len);
+		CHECK(r == -EINVAL, "len %u start %u off %u: got %d, want -EINVAL", len, start, off,
+		      r);
+		CHECK_MEMEQ(buf, ref, len, "len %u: buffer written on error", len);
 		return;
 	}
 	want = ref_csum(ref, len, start);
-	OT_CHECK(r == 0, "len %u start %u off %u: got %d", len, start, off, r);
-	OT_CHECK(ot_get16(buf + field) == want, "len %u start %u off %u: %#x, want %#x", len, start,
-		 off, ot_get16(buf + field), want);
-	OT_CHECK(!memcmp(buf, ref, field) &&
-			 !memcmp(buf + field + 2, ref + field + 2, len - field - 2),
-		 "len %u: bytes other than the field changed", len);
+	CHECK(r == 0, "len %u start %u off %u: got %d", len, start, off, r);
+	CHECK(ot_get16(buf + field) == want, "len %u start %u off %u: %#x, want %#x", len, start,
+	      off, ot_get16(buf + field), want);
+	CHECK(!memcmp(buf, ref, field) &&
+		      !memcmp(buf + field + 2, ref + field + 2, len - field - 2),
+	      "len %u: bytes other than the field changed", len);
 
 	/* Chained, behind a 12-byte header. */
 	ot_fill(chain, 12);
 	memcpy(chain + 12, ref, len);
 	nfr = split(fr, 64, len + 12);
 	r = ptd_csum_complete_frags(fr, nfr, 12, (uint16_t)start, (uint16_t)off);
-	OT_CHECK(r == 0 && !memcmp(chain + 12, buf, len),
-		 "frags: len %u start %u off %u nfr %u: got %d, %#x want %#x", len, start, off, nfr,
-		 r, ot_get16(chain + 12 + field), want);
+	CHECK(r == 0 && !memcmp(chain + 12, buf, len),
+	      "frags: len %u start %u off %u nfr %u: got %d, %#x want %#x", len, start, off, nfr, r,
+	      ot_get16(chain + 12 + field), want);
 }
 
 /* CHECKSUM_PARTIAL frames as a Linux sender makes them. */
@@ -117,13 +117,13 @@ static void partial_case(bool v6, uint8_t proto, uint32_t paylen, unsigned int n
 	memcpy(chain, buf, f.len);
 
 	r = ptd_csum_complete(buf, f.len, (uint16_t)f.l4, (uint16_t)coff);
-	OT_CHECK(r == 0, "partial v6=%u proto %u pay %u: got %d", v6, proto, paylen, r);
-	OT_CHECK(ot_l4_ok(buf + f.l3, proto, buf + f.l4, l4len),
-		 "partial v6=%u proto %u pay %u: checksum does not verify", v6, proto, paylen);
+	CHECK(r == 0, "partial v6=%u proto %u pay %u: got %d", v6, proto, paylen, r);
+	CHECK(ot_l4_ok(buf + f.l3, proto, buf + f.l4, l4len),
+	      "partial v6=%u proto %u pay %u: checksum does not verify", v6, proto, paylen);
 	nfr = split(fr, 64, f.len);
 	r = ptd_csum_complete_frags(fr, nfr, 0, (uint16_t)f.l4, (uint16_t)coff);
-	OT_CHECK(r == 0 && !memcmp(chain, buf, f.len), "partial frags v6=%u proto %u pay %u", v6,
-		 proto, paylen);
+	CHECK(r == 0 && !memcmp(chain, buf, f.len), "partial frags v6=%u proto %u pay %u", v6,
+	      proto, paylen);
 }
 
 int main(void)
@@ -144,28 +144,28 @@ int main(void)
 		partial_case(k & 1, k & 2 ? 6 : 17, ot_rand() % (k & 4 ? 9000 : 100), k % 3);
 
 	/* Exact edges. */
-	OT_CHECK(ptd_csum_complete(small, 4, 2, 0) == 0, "field at the very end");
-	OT_CHECK(ptd_csum_complete(small, 4, 2, 1) == -EINVAL, "field past the end");
-	OT_CHECK(ptd_csum_complete(small, 4, 4, 0) == -EINVAL, "start at the end");
-	OT_CHECK(ptd_csum_complete(small, 4, 0xffff, 0xffff) == -EINVAL, "huge start/offset");
-	OT_CHECK(ptd_csum_complete(NULL, 0, 0, 0) == -EINVAL, "NULL frame");
-	OT_CHECK(ptd_csum_complete_frags(NULL, 0, 0, 0, 0) == -EINVAL, "NULL chain");
+	CHECK(ptd_csum_complete(small, 4, 2, 0) == 0, "field at the very end");
+	CHECK(ptd_csum_complete(small, 4, 2, 1) == -EINVAL, "field past the end");
+	CHECK(ptd_csum_complete(small, 4, 4, 0) == -EINVAL, "start at the end");
+	CHECK(ptd_csum_complete(small, 4, 0xffff, 0xffff) == -EINVAL, "huge start/offset");
+	CHECK(ptd_csum_complete(NULL, 0, 0, 0) == -EINVAL, "NULL frame");
+	CHECK(ptd_csum_complete_frags(NULL, 0, 0, 0, 0) == -EINVAL, "NULL chain");
 	fr[0].buf = small;
 	fr[0].len = 4;
-	OT_CHECK(ptd_csum_complete_frags(fr, 1, 3, 0, 0) == -EINVAL, "skip leaves 1 byte");
-	OT_CHECK(ptd_csum_complete_frags(fr, 1, 2, 0, 0) == 0, "skip leaves 2 bytes");
-	OT_CHECK(ptd_csum_complete_frags(fr, 1, 0xffffffffu, 0, 0) == -EINVAL, "huge skip");
+	CHECK(ptd_csum_complete_frags(fr, 1, 3, 0, 0) == -EINVAL, "skip leaves 1 byte");
+	CHECK(ptd_csum_complete_frags(fr, 1, 2, 0, 0) == 0, "skip leaves 2 bytes");
+	CHECK(ptd_csum_complete_frags(fr, 1, 0xffffffffu, 0, 0) == -EINVAL, "huge skip");
 	fr[1].buf = NULL;
 	fr[1].len = 7;
-	OT_CHECK(ptd_csum_complete_frags(fr, 2, 0, 0, 0) == -EINVAL, "NULL piece with bytes");
+	CHECK(ptd_csum_complete_frags(fr, 2, 0, 0, 0) == -EINVAL, "NULL piece with bytes");
 	/* An all-zero range sums to 0: the complement 0xffff is stored. */
 	memset(small, 0, 4);
-	OT_CHECK(ptd_csum_complete(small, 4, 0, 2) == 0 && ot_get16(small + 2) == 0xffff,
-		 "zeros: %#x", ot_get16(small + 2));
+	CHECK(ptd_csum_complete(small, 4, 0, 2) == 0 && ot_get16(small + 2) == 0xffff, "zeros: %#x",
+	      ot_get16(small + 2));
 	/* A range summing to 0xffff: the complement 0 is stored as 0xffff. */
 	ot_put16(small, 0xff00);
 	ot_put16(small + 2, 0x00ff);
-	OT_CHECK(ptd_csum_complete(small, 4, 0, 2) == 0 && ot_get16(small + 2) == 0xffff,
-		 "0xffff sum: %#x", ot_get16(small + 2));
-	return ot_done("offload_csum");
+	CHECK(ptd_csum_complete(small, 4, 0, 2) == 0 && ot_get16(small + 2) == 0xffff,
+	      "0xffff sum: %#x", ot_get16(small + 2));
+	return t_done("offload_csum");
 }

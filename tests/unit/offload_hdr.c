@@ -27,29 +27,28 @@ int main(void)
 	/* Load / store. */
 	memset(&h, 0xaa, sizeof(h));
 	ptd_vnet_hdr_load(&h, wire, 12);
-	OT_CHECK(h.flags == 1 && h.gso_type == 0x81 && h.hdr_len == 54 && h.gso_size == 1448 &&
-			 h.csum_start == 34 && h.csum_offset == 16 && h.num_buffers == 0x102,
-		 "load 12: %u %#x %u %u %u %u %u", h.flags, h.gso_type, h.hdr_len, h.gso_size,
-		 h.csum_start, h.csum_offset, h.num_buffers);
+	CHECK(h.flags == 1 && h.gso_type == 0x81 && h.hdr_len == 54 && h.gso_size == 1448 &&
+		      h.csum_start == 34 && h.csum_offset == 16 && h.num_buffers == 0x102,
+	      "load 12: %u %#x %u %u %u %u %u", h.flags, h.gso_type, h.hdr_len, h.gso_size,
+	      h.csum_start, h.csum_offset, h.num_buffers);
 	memset(out, 0xee, sizeof(out));
 	ptd_vnet_hdr_store(&h, out, 12);
-	OT_CHECK(!memcmp(out, wire, 12), "store 12 differs from the wire bytes");
+	CHECK_MEMEQ(out, wire, 12, "store 12 differs from the wire bytes");
 	ptd_vnet_hdr_load(&h, wire, 10);
-	OT_CHECK(h.csum_offset == 16 && h.num_buffers == 0, "load 10: num_buffers %u",
-		 h.num_buffers);
+	CHECK(h.csum_offset == 16 && h.num_buffers == 0, "load 10: num_buffers %u", h.num_buffers);
 	memset(out, 0xee, sizeof(out));
 	ptd_vnet_hdr_store(&h, out, 10);
-	OT_CHECK(!memcmp(out, wire, 10) && out[10] == 0xee && out[11] == 0xee,
-		 "store 10 wrote the wrong bytes");
+	CHECK(!memcmp(out, wire, 10) && out[10] == 0xee && out[11] == 0xee,
+	      "store 10 wrote the wrong bytes");
 	ptd_vnet_hdr_load(&h, wire, 0);
-	OT_CHECK(!h.flags && !h.gso_type && !h.gso_size && !h.num_buffers, "load 0 not zero");
+	CHECK(!h.flags && !h.gso_type && !h.gso_size && !h.num_buffers, "load 0 not zero");
 
 	/* Check: flags. */
-	OT_CHECK(chk(0, 0, 0, 0, 0, 60) == 0, "plain frame");
-	OT_CHECK(chk(2, 0, 0, 0, 0, 60) == 0, "DATA_VALID");
-	OT_CHECK(chk(3, 0, 0, 34, 16, 60) == 0, "NEEDS_CSUM | DATA_VALID");
+	CHECK(chk(0, 0, 0, 0, 0, 60) == 0, "plain frame");
+	CHECK(chk(2, 0, 0, 0, 0, 60) == 0, "DATA_VALID");
+	CHECK(chk(3, 0, 0, 34, 16, 60) == 0, "NEEDS_CSUM | DATA_VALID");
 	for (unsigned int f = 4; f < 256; f <<= 1)
-		OT_CHECK(chk((uint8_t)f, 0, 0, 0, 0, 60) == -EINVAL, "flag %#x accepted", f);
+		CHECK(chk((uint8_t)f, 0, 0, 0, 0, 60) == -EINVAL, "flag %#x accepted", f);
 
 	/* GSO types. */
 	for (unsigned int t = 0; t < 256; t++) {
@@ -57,20 +56,20 @@ int main(void)
 		bool known = b == 0 || b == 1 || b == 3 || b == 4 || b == 5;
 		bool ok = known && !(t == 0x80);
 
-		OT_CHECK((chk(1, (uint8_t)t, 1448, 34, 16, 2000) == 0) == ok, "gso_type %#x: %s", t,
-			 ok ? "refused" : "accepted");
+		CHECK((chk(1, (uint8_t)t, 1448, 34, 16, 2000) == 0) == ok, "gso_type %#x: %s", t,
+		      ok ? "refused" : "accepted");
 	}
-	OT_CHECK(chk(1, 1, 0, 34, 16, 2000) == -EINVAL, "TCPV4 with gso_size 0");
-	OT_CHECK(chk(1, 5, 0, 34, 6, 2000) == -EINVAL, "UDP_L4 with gso_size 0");
-	OT_CHECK(chk(0, 1, 1, 0, 0, 2000) == 0, "GSO without NEEDS_CSUM");
-	OT_CHECK(chk(0, 0, 0, 0xffff, 0xffff, 10) == 0, "csum fields ignored without NEEDS_CSUM");
+	CHECK(chk(1, 1, 0, 34, 16, 2000) == -EINVAL, "TCPV4 with gso_size 0");
+	CHECK(chk(1, 5, 0, 34, 6, 2000) == -EINVAL, "UDP_L4 with gso_size 0");
+	CHECK(chk(0, 1, 1, 0, 0, 2000) == 0, "GSO without NEEDS_CSUM");
+	CHECK(chk(0, 0, 0, 0xffff, 0xffff, 10) == 0, "csum fields ignored without NEEDS_CSUM");
 
 	/* csum_start + csum_offset + 2 <= frame_len. */
-	OT_CHECK(chk(1, 0, 0, 34, 16, 52) == 0, "field ends at the frame end");
-	OT_CHECK(chk(1, 0, 0, 34, 16, 51) == -EINVAL, "field past the frame end");
-	OT_CHECK(chk(1, 0, 0, 0xffff, 0xffff, 0x20000) == 0, "max fields, big frame");
-	OT_CHECK(chk(1, 0, 0, 0xffff, 0xffff, 0x1ffff) == -EINVAL, "max fields overflow");
-	OT_CHECK(chk(1, 0, 0, 0, 0, 1) == -EINVAL, "1-byte frame");
-	OT_CHECK(chk(1, 0, 0, 0, 0, 0) == -EINVAL, "empty frame");
-	return ot_done("offload_hdr");
+	CHECK(chk(1, 0, 0, 34, 16, 52) == 0, "field ends at the frame end");
+	CHECK(chk(1, 0, 0, 34, 16, 51) == -EINVAL, "field past the frame end");
+	CHECK(chk(1, 0, 0, 0xffff, 0xffff, 0x20000) == 0, "max fields, big frame");
+	CHECK(chk(1, 0, 0, 0xffff, 0xffff, 0x1ffff) == -EINVAL, "max fields overflow");
+	CHECK(chk(1, 0, 0, 0, 0, 1) == -EINVAL, "1-byte frame");
+	CHECK(chk(1, 0, 0, 0, 0, 0) == -EINVAL, "empty frame");
+	return t_done("offload_hdr");
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * offload_t.h - helpers for the offload_* unit tests: check macros, a seeded
- * PRNG, a frame builder (Ethernet + VLANs + IPv4/IPv6 + TCP/UDP), a segment
- * collector, and an Internet checksum written independently of
- * daemon/offload.c (byte at a time, big-endian words, no host-order tricks).
+ * offload_t.h - helpers for the offload_* unit tests, on top of t.h's check
+ * macros: a seeded PRNG, a frame builder (Ethernet + VLANs + IPv4/IPv6 +
+ * TCP/UDP), a segment collector, and an Internet checksum written
+ * independently of daemon/offload.c (byte at a time, big-endian words, no
+ * host-order tricks).
  */
 #ifndef PTNET_TESTS_OFFLOAD_T_H
 #define PTNET_TESTS_OFFLOAD_T_H
@@ -15,42 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "daemon/offload.h"
-
-static int ot_failures, ot_checks;
+#include "t.h"
 
 #define OT_N(a) (sizeof(a) / sizeof((a)[0]))
-
-#define OT_CHECK(cond, ...)                                                                     \
-	do {                                                                                    \
-		ot_checks++;                                                                    \
-		if (!(cond)) {                                                                  \
-			if (++ot_failures <= 30) {                                              \
-				fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-				fprintf(stderr, __VA_ARGS__);                                   \
-				fputc('\n', stderr);                                            \
-			}                                                                       \
-		}                                                                               \
-	} while (0)
-
-#define OT_REQUIRE(cond, ...)                                                            \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "FATAL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                    \
-			fputc('\n', stderr);                                             \
-			exit(1);                                                         \
-		}                                                                        \
-	} while (0)
-
-static inline int ot_done(const char *name)
-{
-	if (ot_failures) {
-		fprintf(stderr, "%s: %d of %d checks failed\n", name, ot_failures, ot_checks);
-		return 1;
-	}
-	printf("%s: all %d checks passed\n", name, ot_checks);
-	return 0;
-}
 
 /* xorshift64*, fixed seed per test. */
 static uint64_t ot_rng_state = 0x9e3779b97f4a7c15ull;
@@ -239,9 +207,9 @@ static inline void ot_emit(const uint8_t *frame, uint32_t len, void *arg)
 {
 	struct ot_coll *c = arg;
 
-	OT_REQUIRE(c->n < OT_MAXSEG, "too many segments emitted");
+	REQUIRE(c->n < OT_MAXSEG, "too many segments emitted");
 	c->seg[c->n] = malloc(len ? len : 1);
-	OT_REQUIRE(c->seg[c->n], "malloc");
+	REQUIRE(c->seg[c->n], "malloc");
 	memcpy(c->seg[c->n], frame, len);
 	c->len[c->n++] = len;
 }
@@ -280,7 +248,7 @@ static inline bool ot_check_l4_segs(const struct ot_coll *c, const uint8_t *orig
 				    uint32_t mtu, uint32_t gso, const char *what)
 {
 	uint32_t m = mtu > 65535 ? 65535 : mtu, seg = m - f->ip_hl - f->l4_hl, off = 0;
-	int before = ot_failures;
+	int before = t_failures;
 	bool tcp = sp->proto == 6;
 
 	if (gso < seg)
@@ -292,36 +260,35 @@ static inline bool ot_check_l4_segs(const struct ot_coll *c, const uint8_t *orig
 		bool last = i + 1 == c->n;
 
 		if (L < f->pay) {
-			OT_CHECK(L >= f->pay, "%s: seg %u: %u bytes, shorter than headers", what, i,
-				 L);
+			CHECK(L >= f->pay, "%s: seg %u: %u bytes, shorter than headers", what, i,
+			      L);
 			return false;
 		}
 		n = L - f->pay;
-		OT_CHECK(L - f->l3 <= m, "%s: seg %u: IP length %u > mtu %u", what, i, L - f->l3,
-			 m);
-		OT_CHECK(L <= m + f->l3, "%s: seg %u: frame %u too long", what, i, L);
+		CHECK(L - f->l3 <= m, "%s: seg %u: IP length %u > mtu %u", what, i, L - f->l3, m);
+		CHECK(L <= m + f->l3, "%s: seg %u: frame %u too long", what, i, L);
 		if (!last)
-			OT_CHECK(n == seg, "%s: seg %u: payload %u, want %u", what, i, n, seg);
+			CHECK(n == seg, "%s: seg %u: payload %u, want %u", what, i, n, seg);
 		else
-			OT_CHECK(n == sp->paylen - off, "%s: last seg %u: payload %u, want %u",
-				 what, i, n, sp->paylen - off);
-		OT_CHECK(n <= gso || (sp->paylen == 0 && n == 0), "%s: seg %u payload %u > gso %u",
-			 what, i, n, gso);
-		OT_CHECK(!memcmp(s, orig, f->l3), "%s: seg %u: L2 header changed", what, i);
+			CHECK(n == sp->paylen - off, "%s: last seg %u: payload %u, want %u", what,
+			      i, n, sp->paylen - off);
+		CHECK(n <= gso || (sp->paylen == 0 && n == 0), "%s: seg %u payload %u > gso %u",
+		      what, i, n, gso);
+		CHECK_MEMEQ(s, orig, f->l3, "%s: seg %u: L2 header changed", what, i);
 		if (sp->v6) {
-			OT_CHECK(ot_get16(ip + 4) == L - f->l3 - 40, "%s: seg %u: payload_len %u",
-				 what, i, ot_get16(ip + 4));
-			OT_CHECK(!memcmp(ip, oip, 4) && !memcmp(ip + 6, oip + 6, 34),
-				 "%s: seg %u: IPv6 header changed", what, i);
+			CHECK(ot_get16(ip + 4) == L - f->l3 - 40, "%s: seg %u: payload_len %u",
+			      what, i, ot_get16(ip + 4));
+			CHECK(!memcmp(ip, oip, 4) && !memcmp(ip + 6, oip + 6, 34),
+			      "%s: seg %u: IPv6 header changed", what, i);
 		} else {
-			OT_CHECK(ot_get16(ip + 2) == L - f->l3, "%s: seg %u: tot_len %u, want %u",
-				 what, i, ot_get16(ip + 2), L - f->l3);
-			OT_CHECK(ot_ip4_ok(ip), "%s: seg %u: bad IPv4 header checksum", what, i);
-			OT_CHECK(ot_get16(ip + 4) == (uint16_t)(sp->ipid + i), "%s: seg %u: id %u",
-				 what, i, ot_get16(ip + 4));
-			OT_CHECK(!memcmp(ip, oip, 2) && !memcmp(ip + 6, oip + 6, 4) &&
-					 !memcmp(ip + 12, oip + 12, f->ip_hl - 12),
-				 "%s: seg %u: IPv4 header changed", what, i);
+			CHECK(ot_get16(ip + 2) == L - f->l3, "%s: seg %u: tot_len %u, want %u",
+			      what, i, ot_get16(ip + 2), L - f->l3);
+			CHECK(ot_ip4_ok(ip), "%s: seg %u: bad IPv4 header checksum", what, i);
+			CHECK(ot_get16(ip + 4) == (uint16_t)(sp->ipid + i), "%s: seg %u: id %u",
+			      what, i, ot_get16(ip + 4));
+			CHECK(!memcmp(ip, oip, 2) && !memcmp(ip + 6, oip + 6, 4) &&
+				      !memcmp(ip + 12, oip + 12, f->ip_hl - 12),
+			      "%s: seg %u: IPv4 header changed", what, i);
 		}
 		if (tcp) {
 			uint8_t fl = sp->tcpflags;
@@ -330,28 +297,27 @@ static inline bool ot_check_l4_segs(const struct ot_coll *c, const uint8_t *orig
 				fl &= (uint8_t)~0x09; /* FIN, PSH */
 			if (i > 0)
 				fl &= (uint8_t)~0x80; /* CWR */
-			OT_CHECK(ot_get32(l4 + 4) == sp->seq + off, "%s: seg %u: seq %u, want %u",
-				 what, i, ot_get32(l4 + 4), sp->seq + off);
-			OT_CHECK(l4[13] == fl, "%s: seg %u: flags %#x, want %#x", what, i, l4[13],
-				 fl);
-			OT_CHECK(!memcmp(l4, ol4, 4) && !memcmp(l4 + 8, ol4 + 8, 5) &&
-					 !memcmp(l4 + 14, ol4 + 14, 2) &&
-					 !memcmp(l4 + 18, ol4 + 18, f->l4_hl - 18),
-				 "%s: seg %u: TCP header changed", what, i);
+			CHECK(ot_get32(l4 + 4) == sp->seq + off, "%s: seg %u: seq %u, want %u",
+			      what, i, ot_get32(l4 + 4), sp->seq + off);
+			CHECK(l4[13] == fl, "%s: seg %u: flags %#x, want %#x", what, i, l4[13], fl);
+			CHECK(!memcmp(l4, ol4, 4) && !memcmp(l4 + 8, ol4 + 8, 5) &&
+				      !memcmp(l4 + 14, ol4 + 14, 2) &&
+				      !memcmp(l4 + 18, ol4 + 18, f->l4_hl - 18),
+			      "%s: seg %u: TCP header changed", what, i);
 		} else {
-			OT_CHECK(ot_get16(l4 + 4) == L - f->l4, "%s: seg %u: UDP length %u", what,
-				 i, ot_get16(l4 + 4));
-			OT_CHECK(ot_get16(l4 + 6) != 0, "%s: seg %u: UDP checksum 0", what, i);
-			OT_CHECK(!memcmp(l4, ol4, 4), "%s: seg %u: UDP ports changed", what, i);
+			CHECK(ot_get16(l4 + 4) == L - f->l4, "%s: seg %u: UDP length %u", what, i,
+			      ot_get16(l4 + 4));
+			CHECK(ot_get16(l4 + 6) != 0, "%s: seg %u: UDP checksum 0", what, i);
+			CHECK_MEMEQ(l4, ol4, 4, "%s: seg %u: UDP ports changed", what, i);
 		}
-		OT_CHECK(ot_l4_ok(ip, sp->proto, l4, L - f->l4), "%s: seg %u: bad %s checksum",
-			 what, i, tcp ? "TCP" : "UDP");
-		OT_CHECK(off + n <= sp->paylen && !memcmp(s + f->pay, orig + f->pay + off, n),
-			 "%s: seg %u: payload differs", what, i);
+		CHECK(ot_l4_ok(ip, sp->proto, l4, L - f->l4), "%s: seg %u: bad %s checksum", what,
+		      i, tcp ? "TCP" : "UDP");
+		CHECK(off + n <= sp->paylen && !memcmp(s + f->pay, orig + f->pay + off, n),
+		      "%s: seg %u: payload differs", what, i);
 		off += n;
 	}
-	OT_CHECK(off == sp->paylen, "%s: %u payload bytes out, want %u", what, off, sp->paylen);
-	return ot_failures == before;
+	CHECK(off == sp->paylen, "%s: %u payload bytes out, want %u", what, off, sp->paylen);
+	return t_failures == before;
 }
 
 /* Segments a TCP/USO frame of this shape should give (> 64: rejected). */

@@ -41,16 +41,16 @@ static void run(const struct ot_spec *sp, uint32_t mtu, uint32_t gso, bool ecn, 
 	want = ot_expect_segs(sp, &f, mtu, gso);
 	cnt = ptd_gso_count(&h, frame, f.len, mtu);
 	r = ptd_gso_segment(&h, frame, f.len, mtu, scratch, PTD_GSO_SCRATCH(mtu), ot_emit, &coll);
-	OT_CHECK(!memcmp(frame, orig, f.len), "%s: input frame modified", what);
+	CHECK_MEMEQ(frame, orig, f.len, "%s: input frame modified", what);
 	runs++;
 	if (want == 0 || want > PTD_GSO_MAX_SEGS) {
-		OT_CHECK(r == -EINVAL, "%s: got %d, want -EINVAL (%u segments)", what, r, want);
-		OT_CHECK(cnt == 0, "%s: count %u, want 0", what, cnt);
-		OT_CHECK(coll.n == 0, "%s: %u segments emitted on error", what, coll.n);
+		CHECK(r == -EINVAL, "%s: got %d, want -EINVAL (%u segments)", what, r, want);
+		CHECK(cnt == 0, "%s: count %u, want 0", what, cnt);
+		CHECK(coll.n == 0, "%s: %u segments emitted on error", what, coll.n);
 	} else {
-		OT_CHECK(r == (int)want, "%s: got %d, want %u", what, r, want);
-		OT_CHECK(cnt == want, "%s: count %u, want %u", what, cnt, want);
-		OT_CHECK(coll.n == want, "%s: %u emitted, want %u", what, coll.n, want);
+		CHECK(r == (int)want, "%s: got %d, want %u", what, r, want);
+		CHECK(cnt == want, "%s: count %u, want %u", what, cnt, want);
+		CHECK(coll.n == want, "%s: %u emitted, want %u", what, coll.n, want);
 		if (coll.n == want)
 			ot_check_l4_segs(&coll, orig, sp, &f, mtu, gso, what);
 		segs_total += coll.n;
@@ -109,5 +109,5 @@ int main(void)
 		run(&sp, 60, 1448, false, false); /* no room: -EINVAL */
 	}
 	printf("offload_tso: %u frames, %u segments\n", runs, segs_total);
-	return ot_done("offload_tso");
+	return t_done("offload_tso");
 }

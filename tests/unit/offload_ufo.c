@@ -30,59 +30,58 @@ static void check_frags(const struct ot_spec *sp, const struct ot_frame *f, uint
 		bool last = i + 1 == coll.n;
 
 		if (L < f->l4) {
-			OT_CHECK(L >= f->l4, "%s: frag %u: %u bytes", what, i, L);
+			CHECK(L >= f->l4, "%s: frag %u: %u bytes", what, i, L);
 			return;
 		}
 		n = L - f->l4;
 		fo = ot_get16(ip + 6);
-		OT_CHECK(L - f->l3 <= m, "%s: frag %u: IP length %u > mtu", what, i, L - f->l3);
-		OT_CHECK(!memcmp(s, orig, f->l3), "%s: frag %u: L2 changed", what, i);
-		OT_CHECK(ip[0] == oip[0], "%s: frag %u: version/ihl changed", what, i);
-		OT_CHECK(ot_get16(ip + 2) == L - f->l3, "%s: frag %u: tot_len %u", what, i,
-			 ot_get16(ip + 2));
-		OT_CHECK(ot_ip4_ok(ip), "%s: frag %u: bad header checksum", what, i);
-		OT_CHECK(ot_get16(ip + 4) == sp->ipid, "%s: frag %u: id changed", what, i);
-		OT_CHECK(!memcmp(ip + 8, oip + 8, 2) && !memcmp(ip + 12, oip + 12, 8),
-			 "%s: frag %u: ttl/proto/addresses changed", what, i);
+		CHECK(L - f->l3 <= m, "%s: frag %u: IP length %u > mtu", what, i, L - f->l3);
+		CHECK_MEMEQ(s, orig, f->l3, "%s: frag %u: L2 changed", what, i);
+		CHECK(ip[0] == oip[0], "%s: frag %u: version/ihl changed", what, i);
+		CHECK(ot_get16(ip + 2) == L - f->l3, "%s: frag %u: tot_len %u", what, i,
+		      ot_get16(ip + 2));
+		CHECK(ot_ip4_ok(ip), "%s: frag %u: bad header checksum", what, i);
+		CHECK(ot_get16(ip + 4) == sp->ipid, "%s: frag %u: id changed", what, i);
+		CHECK(!memcmp(ip + 8, oip + 8, 2) && !memcmp(ip + 12, oip + 12, 8),
+		      "%s: frag %u: ttl/proto/addresses changed", what, i);
 		if (coll.n == 1) {
-			OT_CHECK(fo == sp->frag, "%s: single packet: frag field %#x, want %#x",
-				 what, fo, sp->frag);
+			CHECK(fo == sp->frag, "%s: single packet: frag field %#x, want %#x", what,
+			      fo, sp->frag);
 		} else {
-			OT_CHECK((fo & 0x1fff) * 8u == off, "%s: frag %u: offset %u, want %u", what,
-				 i, (fo & 0x1fff) * 8u, off);
-			OT_CHECK(!!(fo & 0x2000) == !last, "%s: frag %u: MF %#x", what, i, fo);
-			OT_CHECK(!(fo & 0xc000), "%s: frag %u: DF/reserved set %#x", what, i, fo);
+			CHECK((fo & 0x1fff) * 8u == off, "%s: frag %u: offset %u, want %u", what, i,
+			      (fo & 0x1fff) * 8u, off);
+			CHECK(!!(fo & 0x2000) == !last, "%s: frag %u: MF %#x", what, i, fo);
+			CHECK(!(fo & 0xc000), "%s: frag %u: DF/reserved set %#x", what, i, fo);
 		}
 		if (!last)
-			OT_CHECK(n == fsz && n % 8 == 0, "%s: frag %u: %u bytes, want %u", what, i,
-				 n, fsz);
+			CHECK(n == fsz && n % 8 == 0, "%s: frag %u: %u bytes, want %u", what, i, n,
+			      fsz);
 		if (sp->ipopt) {
 			const uint8_t *o = ip + 20, *oo = oip + 20;
 
 			if (i == 0 || sp->ipopt < 8) {
-				OT_CHECK(!memcmp(o, oo, sp->ipopt), "%s: frag %u: options changed",
-					 what, i);
+				CHECK_MEMEQ(o, oo, sp->ipopt, "%s: frag %u: options changed", what,
+					    i);
 			} else {
 				static const uint8_t nops[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
 
-				OT_CHECK(!memcmp(o, nops, 8) &&
-						 !memcmp(o + 8, oo + 8, sp->ipopt - 8),
-					 "%s: frag %u: options not stripped right", what, i);
+				CHECK(!memcmp(o, nops, 8) && !memcmp(o + 8, oo + 8, sp->ipopt - 8),
+				      "%s: frag %u: options not stripped right", what, i);
 			}
 		}
 		if (off + n <= sizeof(dgram))
 			memcpy(dgram + off, s + f->l4, n);
 		off += n;
 	}
-	OT_CHECK(off == total, "%s: reassembled %u bytes, want %u", what, off, total);
+	CHECK(off == total, "%s: reassembled %u bytes, want %u", what, off, total);
 	if (off != total || coll.n == 0)
 		return;
-	OT_CHECK(ot_get16(dgram + 4) == total, "%s: UDP length %u, want %u", what,
-		 ot_get16(dgram + 4), total);
-	OT_CHECK(ot_get16(dgram + 6) != 0, "%s: UDP checksum 0", what);
-	OT_CHECK(ot_l4_ok(coll.seg[0] + f->l3, 17, dgram, total), "%s: bad UDP checksum", what);
-	OT_CHECK(!memcmp(dgram, orig + f->l4, 4) && !memcmp(dgram + 8, orig + f->pay, sp->paylen),
-		 "%s: datagram content differs", what);
+	CHECK(ot_get16(dgram + 4) == total, "%s: UDP length %u, want %u", what, ot_get16(dgram + 4),
+	      total);
+	CHECK(ot_get16(dgram + 6) != 0, "%s: UDP checksum 0", what);
+	CHECK(ot_l4_ok(coll.seg[0] + f->l3, 17, dgram, total), "%s: bad UDP checksum", what);
+	CHECK(!memcmp(dgram, orig + f->l4, 4) && !memcmp(dgram + 8, orig + f->pay, sp->paylen),
+	      "%s: datagram content differs", what);
 }
 
 static void run(const struct ot_spec *sp, uint32_t mtu, uint32_t gso)
@@ -113,14 +112,14 @@ static void run(const struct ot_spec *sp, uint32_t mtu, uint32_t gso)
 
 	cnt = ptd_gso_count(&h, frame, f.len, mtu);
 	r = ptd_gso_segment(&h, frame, f.len, mtu, scratch, PTD_GSO_SCRATCH(mtu), ot_emit, &coll);
-	OT_CHECK(!memcmp(frame, orig, f.len), "%s: input frame modified", what);
+	CHECK_MEMEQ(frame, orig, f.len, "%s: input frame modified", what);
 	runs++;
 	if (want == 0 || want > PTD_GSO_MAX_SEGS) {
-		OT_CHECK(r == -EINVAL && cnt == 0 && coll.n == 0,
-			 "%s: got %d, count %u, emitted %u, want -EINVAL", what, r, cnt, coll.n);
+		CHECK(r == -EINVAL && cnt == 0 && coll.n == 0,
+		      "%s: got %d, count %u, emitted %u, want -EINVAL", what, r, cnt, coll.n);
 	} else {
-		OT_CHECK(r == (int)want && cnt == want && coll.n == want,
-			 "%s: got %d, count %u, emitted %u, want %u", what, r, cnt, coll.n, want);
+		CHECK(r == (int)want && cnt == want && coll.n == want,
+		      "%s: got %d, count %u, emitted %u, want %u", what, r, cnt, coll.n, want);
 		if (coll.n == want)
 			check_frags(sp, &f, mtu, fsz, what);
 		frags_total += coll.n;
@@ -163,8 +162,8 @@ int main(void)
 		h = ot_hdr(PTD_VNET_GSO_UDP, 1448, &f);
 		r = ptd_gso_segment(&h, frame, f.len, 1500, scratch, sizeof(scratch), ot_emit,
 				    &coll);
-		OT_CHECK(r == -EINVAL && coll.n == 0, "IPv6 UFO: got %d, %u emitted", r, coll.n);
-		OT_CHECK(ptd_gso_count(&h, frame, f.len, 1500) == 0, "IPv6 UFO counted");
+		CHECK(r == -EINVAL && coll.n == 0, "IPv6 UFO: got %d, %u emitted", r, coll.n);
+		CHECK(ptd_gso_count(&h, frame, f.len, 1500) == 0, "IPv6 UFO counted");
 		ot_coll_reset(&coll);
 	}
 
@@ -177,11 +176,11 @@ int main(void)
 
 		ot_build(big, &sp, &f);
 		h = ot_hdr(PTD_VNET_GSO_UDP, 65535, &f);
-		OT_CHECK(ptd_gso_count(&h, big, f.len, 65535) == 2, "max UFO datagram: count %u",
-			 ptd_gso_count(&h, big, f.len, 65535));
+		CHECK(ptd_gso_count(&h, big, f.len, 65535) == 2, "max UFO datagram: count %u",
+		      ptd_gso_count(&h, big, f.len, 65535));
 		big[f.len] = 0;
-		OT_CHECK(ptd_gso_count(&h, big, f.len + 1, 65535) == 0, "oversized UFO accepted");
+		CHECK(ptd_gso_count(&h, big, f.len + 1, 65535) == 0, "oversized UFO accepted");
 	}
 	printf("offload_ufo: %u frames, %u fragments\n", runs, frags_total);
-	return ot_done("offload_ufo");
+	return t_done("offload_ufo");
 }

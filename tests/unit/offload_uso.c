@@ -33,14 +33,14 @@ static void run(const struct ot_spec *sp, uint32_t mtu, uint32_t gso)
 	want = ot_expect_segs(sp, &f, mtu, gso);
 	cnt = ptd_gso_count(&h, frame, f.len, mtu);
 	r = ptd_gso_segment(&h, frame, f.len, mtu, scratch, PTD_GSO_SCRATCH(mtu), ot_emit, &coll);
-	OT_CHECK(!memcmp(frame, orig, f.len), "%s: input frame modified", what);
+	CHECK_MEMEQ(frame, orig, f.len, "%s: input frame modified", what);
 	runs++;
 	if (want == 0 || want > PTD_GSO_MAX_SEGS) {
-		OT_CHECK(r == -EINVAL, "%s: got %d, want -EINVAL (%u segments)", what, r, want);
-		OT_CHECK(cnt == 0 && coll.n == 0, "%s: count %u, emitted %u", what, cnt, coll.n);
+		CHECK(r == -EINVAL, "%s: got %d, want -EINVAL (%u segments)", what, r, want);
+		CHECK(cnt == 0 && coll.n == 0, "%s: count %u, emitted %u", what, cnt, coll.n);
 	} else {
-		OT_CHECK(r == (int)want && cnt == want && coll.n == want,
-			 "%s: got %d, count %u, emitted %u, want %u", what, r, cnt, coll.n, want);
+		CHECK(r == (int)want && cnt == want && coll.n == want,
+		      "%s: got %d, count %u, emitted %u, want %u", what, r, cnt, coll.n, want);
 		if (coll.n == want)
 			ot_check_l4_segs(&coll, orig, sp, &f, mtu, gso, what);
 		segs_total += coll.n;
@@ -100,13 +100,13 @@ int main(void)
 		h = ot_hdr(PTD_VNET_GSO_UDP_L4, 1000, &f);
 		r = ptd_gso_segment(&h, frame, f.len, 1500, scratch, sizeof(scratch), ot_emit,
 				    &coll);
-		OT_CHECK(r == 1 && coll.n == 1, "zero-checksum case: got %d", r);
+		CHECK(r == 1 && coll.n == 1, "zero-checksum case: got %d", r);
 		if (coll.n == 1)
-			OT_CHECK(ot_get16(coll.seg[0] + f.l4 + 6) == 0xffff,
-				 "v6=%u: UDP checksum %#x, want 0xffff", v6,
-				 ot_get16(coll.seg[0] + f.l4 + 6));
+			CHECK(ot_get16(coll.seg[0] + f.l4 + 6) == 0xffff,
+			      "v6=%u: UDP checksum %#x, want 0xffff", v6,
+			      ot_get16(coll.seg[0] + f.l4 + 6));
 		ot_coll_reset(&coll);
 	}
 	printf("offload_uso: %u frames, %u segments\n", runs, segs_total);
-	return ot_done("offload_uso");
+	return t_done("offload_uso");
 }

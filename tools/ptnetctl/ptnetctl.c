@@ -4,7 +4,6 @@
  * detach ports, create and delete switches (vale-ctl's role).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,12 +108,18 @@ static void print_list(const struct recs *rs)
 	}
 }
 
+/*
+ * Is token TOK a drop counter ("drop_REASON=N")?  The daemon's stats records
+ * carry every counter it keeps, so the drops are whatever it sends under
+ * that prefix, not a list of our own that could fall behind.
+ */
+static int is_drop(const char *tok)
+{
+	return !strncmp(tok, "drop_", 5) && strchr(tok, '=');
+}
+
 static void print_stats(const struct recs *rs)
 {
-	static const char *const drops[] = { "drop_bad_slot", "drop_bad_chain", "drop_runt",
-					     "drop_no_dest", "drop_ring_full", "drop_bad_ring",
-					     "drop_offload" };
-
 	printf("%-20s %14s %16s %14s %16s %12s\n", "NAME", "TX-PKTS", "TX-BYTES", "RX-PKTS",
 	       "RX-BYTES", "DROPS");
 	for (unsigned int i = 0; i < rs->n; i++) {
@@ -122,15 +127,19 @@ static void print_stats(const struct recs *rs)
 		unsigned long long d = 0;
 		char name[80];
 
-		for (size_t k = 0; k < sizeof(drops) / sizeof(drops[0]); k++)
-			d += num(r, drops[k]);
+		for (int k = 0; k < r->t.n; k++)
+			if (is_drop(r->t.tok[k]))
+				d += strtoull(strchr(r->t.tok[k], '=') + 1, NULL, 10);
 		snprintf(name, sizeof(name), "%s%s", strcmp(get(r, "type"), "switch") ? "  " : "",
 			 get(r, "name"));
 		printf("%-20s %14llu %16llu %14llu %16llu %12llu\n", name, num(r, "tx_packets"),
 		       num(r, "tx_bytes"), num(r, "rx_packets"), num(r, "rx_bytes"), d);
-		for (size_t k = 0; k < sizeof(drops) / sizeof(drops[0]); k++)
-			if (num(r, drops[k]))
-				printf("%-20s %14s %s=%llu\n", "", "", drops[k], num(r, drops[k]));
+		for (int k = 0; k < r->t.n; k++) {
+			const char *tok = r->t.tok[k];
+
+			if (is_drop(tok) && strtoull(strchr(tok, '=') + 1, NULL, 10))
+				printf("%-20s %14s %s\n", "", "", tok);
+		}
 	}
 }
 
@@ -144,6 +153,7 @@ static int add_request(char *req, size_t len, const char *kind, int argc, char *
 	static const char *const vm_opts[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
 	const char *const *opts = !strcmp(kind, "tap") ? tap_opts : vm_opts;
 	size_t n;
+	int i;
 
 	if (argc == 2 && !strcmp(argv[0], "del")) {
 		snprintf(req, len, "%s %.200s", !strcmp(kind, "tap") ? "tap-del" : "detach",
@@ -160,7 +170,7 @@ static int add_request(char *req, size_t len, const char *kind, int argc, char *
 		return -1;
 	}
 	n = (size_t)snprintf(req, len, "%s-add %.200s", kind, argv[1]);
-	for (int i = 2; i < argc; i++) {
+	for (i = 2; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		size_t k;
 
@@ -183,7 +193,8 @@ static int add_request(char *req, size_t len, const char *kind, int argc, char *
 	}
 	return 0;
 bad:
-	fprintf(stderr, "ptnetctl: %s add: bad option '%s' (try --help)\n", kind, argv[argc - 1]);
+	fprintf(stderr, "ptnetctl: %s add: bad option '%s' (try --help)\n", kind,
+		argv[i < argc ? i : argc - 1]);
 	return -1;
 }
 
@@ -202,70 +213,149 @@ static void usage(FILE *f)
 		"  vm add PORT --socket PATH [--rings N] [--slots S] [--buf-size B] [--mac MAC]\n"
 		"                          a port for a QEMU guest (ivshmem-doorbell server on PATH)\n"
 		"  vm del PORT             remove it\n"
-		"options:\n"
+		"options (before or after the command):\n"
 		"  -s, --socket PATH       ptnetd's socket (default $PTNET_SOCKET or %s)\n"
 		"  -j, --json              machine-readable output\n"
 		"  -h, --help              this help\n", PTNET_DEFAULT_SOCKET);
 }
 
-int main(int argc, char **argv)
+/* The options of each command (all take a value), as "--NAME VALUE" or "--NAME=VALUE". */
+static const char *const *cmd_opts(const char *cmd)
 {
-	static const struct option lo[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct recs rs = { 0 };
-	char req[PTC_MAX_MSG], status[PTC_MAX_MSG];
-	const char *cmd;
-	int c, fd, ret;
+	static const char *const sw[] = { "allow-uid", "allow-gid", NULL };
+	static const char *const tap[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
+	static const char *const vm[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
+	static const char *const none[] = { NULL };
 
-	while ((c = getopt_long(argc, argv, "+s:jh", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			setenv(PTNET_SOCKET_ENV, optarg, 1);
+	if (!strcmp(cmd, "switch"))
+		return sw;
+	if (!strcmp(cmd, "tap"))
+		return tap;
+	if (!strcmp(cmd, "vm"))
+		return vm;
+	return none;
+}
+
+/* Is A "--NAME" or "--NAME=..." for one of OPTS? */
+static int is_cmd_opt(const char *a, const char *const *opts)
+{
+	if (strncmp(a, "--", 2))
+		return 0;
+	for (size_t k = 0; opts[k]; k++) {
+		size_t ol = strlen(opts[k]);
+
+		if (!strncmp(a + 2, opts[k], ol) && (a[2 + ol] == '\0' || a[2 + ol] == '='))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Take ptnetctl's own options (-s PATH, -j, -h and their long forms) out of
+ * ARGV wherever they are, before or after the command, and put the command
+ * and its arguments, in order, in ARGS.  After the command, the command's
+ * own options win ("vm add ... --socket PATH" is the guest's socket) and
+ * their values pass through untouched, as do other dashed words of a command
+ * that has options (its parser names them); "--" ends ptnetctl's options.
+ * Returns the number of ARGS, -1 on a usage error (reported), or -2 for
+ * --help.
+ */
+static int split_args(int argc, char **argv, char **args)
+{
+	const char *const *own = NULL;
+	int n = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
 			break;
-		case 'j':
+		}
+		if (own && is_cmd_opt(a, own)) {
+			args[n++] = argv[i];
+			if (!strchr(a, '=') && i + 1 < argc)
+				args[n++] = argv[++i];
+			continue;
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			return -2;
+		} else if (!strcmp(a, "-s") || !strcmp(a, "--socket")) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "ptnetctl: %s needs a socket path\n", a);
+				return -1;
+			}
+			setenv(PTNET_SOCKET_ENV, argv[++i], 1);
+		} else if (!strncmp(a, "--socket=", 9)) {
+			setenv(PTNET_SOCKET_ENV, a + 9, 1);
+		} else if (!strncmp(a, "-s", 2)) {
+			setenv(PTNET_SOCKET_ENV, a + 2, 1);
+		} else if (a[0] == '-' && a[1] && (!own || !own[0])) {
+			fprintf(stderr, "ptnetctl: unknown option '%s' (try --help)\n", a);
+			return -1;
+		} else {
+			/* the command, or one of its arguments (it checks them) */
+			if (!own)
+				own = cmd_opts(a);
+			args[n++] = argv[i];
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	for (; i < argc; i++)
+		args[n++] = argv[i];
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	struct recs rs = { 0 };
+	char req[PTC_MAX_MSG], status[PTC_MAX_MSG];
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	const char *cmd;
+	int fd, ret, ai = 1;
+
+	if (!args) {
+		fprintf(stderr, "ptnetctl: out of memory\n");
+		return 1;
+	}
+	ret = split_args(argc, argv, args + 1);
+	if (ret == -2) {
+		usage(stdout);
+		return 0;
+	}
+	if (ret <= 0) {
+		if (ret == 0)
+			usage(stderr);
 		return 2;
 	}
-	cmd = argv[optind++];
+	args[0] = argv[0];
+	argc = ret + 1;
+	argv = args;
+	cmd = argv[ai++];
 	if (!strcmp(cmd, "list") || !strcmp(cmd, "stats")) {
-		if (argc - optind > 1) {
+		if (argc - ai > 1) {
 			fprintf(stderr, "ptnetctl: %s takes at most one name\n", cmd);
 			return 2;
 		}
-		snprintf(req, sizeof(req), "%s%s%.200s", cmd, optind < argc ? " " : "",
-			 optind < argc ? argv[optind] : "");
+		snprintf(req, sizeof(req), "%s%s%.200s", cmd, ai < argc ? " " : "",
+			 ai < argc ? argv[ai] : "");
 	} else if (!strcmp(cmd, "detach")) {
-		if (argc - optind != 1) {
+		if (argc - ai != 1) {
 			fprintf(stderr, "ptnetctl: usage: ptnetctl detach PORT\n");
 			return 2;
 		}
-		snprintf(req, sizeof(req), "detach %.200s", argv[optind]);
+		snprintf(req, sizeof(req), "detach %.200s", argv[ai]);
 	} else if (!strcmp(cmd, "switch")) {
 		size_t n;
 
-		if (argc - optind < 2 || (strcmp(argv[optind], "add") && strcmp(argv[optind], "del"))) {
+		if (argc - ai < 2 || (strcmp(argv[ai], "add") && strcmp(argv[ai], "del"))) {
 			fprintf(stderr, "ptnetctl: usage: ptnetctl switch add|del NAME "
 				"[--allow-uid U,..] [--allow-gid G,..]\n");
 			return 2;
 		}
-		n = (size_t)snprintf(req, sizeof(req), "switch-%s %.200s", argv[optind],
-				     argv[optind + 1]);
-		for (int i = optind + 2; i < argc; i++) {
+		n = (size_t)snprintf(req, sizeof(req), "switch-%s %.200s", argv[ai], argv[ai + 1]);
+		for (int i = ai + 2; i < argc; i++) {
 			if ((strcmp(argv[i], "--allow-uid") && strcmp(argv[i], "--allow-gid")) ||
 			    i + 1 == argc || strchr(argv[i + 1], ' ')) {
 				fprintf(stderr, "ptnetctl: switch add: bad option '%s' (--allow-uid "
@@ -277,7 +367,7 @@ int main(int argc, char **argv)
 			i++;
 		}
 	} else if (!strcmp(cmd, "tap") || !strcmp(cmd, "vm")) {
-		if (add_request(req, sizeof(req), cmd, argc - optind, argv + optind))
+		if (add_request(req, sizeof(req), cmd, argc - ai, argv + ai))
 			return 2;
 	} else {
 		fprintf(stderr, "ptnetctl: unknown command '%s' (try --help)\n", cmd);
