@@ -276,12 +276,13 @@ struct raw {
 	struct netmap_slot *txs, *rxs;
 	struct nm_csb_atok *tx_atok, *rx_atok;
 	struct nm_csb_ktoa *tx_ktoa, *rx_ktoa;
-	uint32_t ntx, nrx, bsz, *txbuf;
+	uint32_t ntx, nrx, bsz, *txbuf, *rxbuf;
 	uint8_t *bufs, mac[6];
 	uint32_t head;		/* our TX head (private) */
 };
 
 static const char *sock_path;
+static int always_kick;	/* punch: a hole clears kern_need_kick, so kick anyway */
 
 static uint32_t reg(const uint8_t *m, unsigned int off)
 {
@@ -360,10 +361,13 @@ static void raw_attach(struct raw *p, const char *full, uint32_t tx_slots, uint3
 	p->tx_ktoa = (struct nm_csb_ktoa *)(p->mem + reg(p->mem, PTNET_IO_X_CSB_KTOA_OFS));
 	p->rx_ktoa = p->tx_ktoa + 1;
 	p->txbuf = calloc(p->ntx, sizeof(uint32_t));
-	if (!p->txbuf)
+	p->rxbuf = calloc(p->nrx, sizeof(uint32_t));
+	if (!p->txbuf || !p->rxbuf)
 		tb_die("out of memory");
 	for (uint32_t k = 0; k < p->ntx; k++)
 		p->txbuf[k] = p->txs[k].buf_idx;
+	for (uint32_t k = 0; k < p->nrx; k++)
+		p->rxbuf[k] = p->rxs[k].buf_idx;
 	{
 		uint32_t lo = reg(p->mem, PTNET_IO_MAC_LO), hi = reg(p->mem, PTNET_IO_MAC_HI);
 		uint8_t mac[6] = { (uint8_t)(hi >> 8), (uint8_t)hi, (uint8_t)(lo >> 24),
@@ -420,7 +424,7 @@ static uint64_t raw_send(struct raw *p, const uint8_t dst[6], unsigned int id, u
 		}
 		if (batch) {
 			ptnet_csb_appl_write(p->tx_atok, p->head, p->head);	/* A1 */
-			if (p->kick >= 0 && ptnet_csb_appl_need_kick(p->tx_ktoa)) {
+			if (p->kick >= 0 && (ptnet_csb_appl_need_kick(p->tx_ktoa) || always_kick)) {
 				char one = 1;
 				ssize_t w = write(p->kick, &one, 1);
 
@@ -634,15 +638,25 @@ static void *puncher(void *arg)
 	return NULL;
 }
 
+/*
+ * Keep releasing the RX ring so that ptnetd writes into it.  A hole wipes
+ * the slots (buf_idx 0) and ktoa, so put the buffers back from our own
+ * copy and, since hwtail cannot be trusted, step head one slot at a time
+ * around the ring; ptnetd takes it whenever it lies in [hwcur, hwtail] and
+ * drops with drop_bad_ring while it does not.
+ */
 static void *rx_releaser(void *arg)
 {
+	uint32_t head = 0;
+
 	(void)arg;
 	while (!punch_stop && !tb_stop) {
-		uint32_t t = ptnet_load_acquire(&pp.rx_ktoa->hwtail);
-		struct timespec ts = { 0, 200 * 1000 };
+		struct timespec ts = { 0, 20 * 1000 };
 
-		if (t < pp.nrx)
-			ptnet_csb_appl_write(pp.rx_atok, t, t);
+		for (uint32_t k = 0; k < pp.nrx; k++)
+			PTNET_WRITE_ONCE(pp.rxs[k].buf_idx, pp.rxbuf[k]);
+		head = head + 1 == pp.nrx ? 0 : head + 1;
+		ptnet_csb_appl_write(pp.rx_atok, head, head);
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -670,6 +684,7 @@ static int do_punch(int argc, char **argv)
 	if (!swname || !name || !have_dst || !(secs > 0) || secs > 60)
 		return 2;
 	tb_signals();
+	always_kick = 1;
 	snprintf(full, sizeof(full), "%s:%s", swname, name);
 	raw_attach(&pp, full, 256, 256);
 	ptc_format_mac(pp.mac, mac);
