@@ -22,16 +22,19 @@ struct ptc_tokens {
 };
 
 /*
- * Split LINE in place at spaces.  Accepts printable ASCII only; a trailing
- * newline is ignored.  Returns the token count or -EINVAL (bad byte) /
- * -E2BIG (too many tokens).
+ * Split LINE in place at spaces.  Accepts printable ASCII (0x20..0x7e)
+ * only: a newline, even a trailing one, is a bad byte.  Returns the token
+ * count or -EINVAL (bad byte) / -E2BIG (too many tokens).
  */
 int ptc_split(char *line, struct ptc_tokens *t);
 
 /* Value of "key=value" among tokens [from, n), or NULL. */
 const char *ptc_kv_get(const struct ptc_tokens *t, int from, const char *key);
 
-/* Decimal (or 0x hex) unsigned in [min, max].  0 or -EINVAL / -ERANGE. */
+/*
+ * Decimal unsigned in [min, max]: digits only (no sign, space or 0x prefix).
+ * 0, or -EINVAL (not a decimal number) / -ERANGE (out of range, overflow).
+ */
 int ptc_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int ptc_parse_u64(const char *s, uint64_t *out);
 

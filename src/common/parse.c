@@ -10,8 +10,7 @@ int ptc_split(char *line, struct ptc_tokens *t)
 	char *p = line;
 	size_t len = strlen(line);
 
-	if (len && line[len - 1] == '\n')
-		line[--len] = '\0';
+	/* No exception for a trailing newline: a message is the line itself. */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 
@@ -46,30 +45,19 @@ const char *ptc_kv_get(const struct ptc_tokens *t, int from, const char *key)
 int ptc_parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
-	int base = 10;
 
+	/* Decimal digits only: no sign, no space, no 0x (protocol.md). */
 	if (!s || !*s)
 		return -EINVAL;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return -EINVAL;
-	}
 	for (; *s; s++) {
 		unsigned d;
 
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
+		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		if (v > (UINT64_MAX - d) / (unsigned)base)
+		d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
 			return -ERANGE;
-		v = v * (unsigned)base + d;
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;

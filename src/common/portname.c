@@ -10,6 +10,13 @@ static int is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+/* A value that is not a decimal number (0x2, +2, 2k): say so, not just the range. */
+static int not_decimal(const char *key, const char *value, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s=%.32s: not a decimal number (digits only)", key, value);
+	return -EINVAL;
+}
+
 int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *key,
 		  const char *value, char *err, size_t errlen)
 {
@@ -31,6 +38,8 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 	}
 	if (!strcmp(key, "rings") || !strcmp(key, "tx-rings") || !strcmp(key, "rx-rings")) {
 		ret = ptc_parse_u32(value, 1, PTNET_MAX_RINGS, &v);
+		if (ret == -EINVAL)
+			return not_decimal(key, value, err, errlen);
 		if (ret) {
 			snprintf(err, errlen, "%s=%s: rings must be 1..%d", key, value,
 				 PTNET_MAX_RINGS);
@@ -48,6 +57,8 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 	}
 	if (!strcmp(key, "slots") || !strcmp(key, "tx-slots") || !strcmp(key, "rx-slots")) {
 		ret = ptc_parse_u32(value, PTNET_MIN_SLOTS, PTNET_MAX_SLOTS, &v);
+		if (ret == -EINVAL)
+			return not_decimal(key, value, err, errlen);
 		if (ret || !is_pow2(v)) {
 			snprintf(err, errlen, "%s=%s: slots must be a power of two in %d..%d", key,
 				 value, PTNET_MIN_SLOTS, PTNET_MAX_SLOTS);
@@ -65,6 +76,8 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 	}
 	if (!strcmp(key, "buf-size")) {
 		ret = ptc_parse_u32(value, PTNET_MIN_BUF_SIZE, PTNET_MAX_BUF_SIZE, &v);
+		if (ret == -EINVAL)
+			return not_decimal(key, value, err, errlen);
 		if (ret || v % 64) {
 			snprintf(err, errlen, "buf-size=%s: must be a multiple of 64 in %d..%d",
 				 value, PTNET_MIN_BUF_SIZE, PTNET_MAX_BUF_SIZE);
@@ -76,6 +89,8 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 	}
 	if (!strcmp(key, "mtu")) {
 		ret = ptc_parse_u32(value, 68, 65535, &v);
+		if (ret == -EINVAL)
+			return not_decimal(key, value, err, errlen);
 		if (ret) {
 			snprintf(err, errlen, "mtu=%s: must be 68..65535", value);
 			return -EINVAL;
@@ -86,6 +101,8 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 	}
 	if (!strcmp(key, "vnet-hdr")) {
 		ret = ptc_parse_u32(value, 0, PTNET_VNET_HDR_LEN, &v);
+		if (ret == -EINVAL)
+			return not_decimal(key, value, err, errlen);
 		if (ret || (v != 0 && v != PTNET_VNET_HDR_LEN)) {
 			snprintf(err, errlen, "vnet-hdr=%s: must be 0 or %d", value,
 				 PTNET_VNET_HDR_LEN);

@@ -158,7 +158,14 @@ static void rxq_complete(struct ptd_rxq *q, uint32_t start, uint32_t howmany, ui
 	if (used < howmany) {
 		uint32_t lend = ptnet_idx_add(start, howmany, n);
 
-		if (q->hwlease == lend) {
+		/*
+		 * Give the rest back only if no lease was granted after this one.
+		 * hwlease == lend is not enough: a later lease that used nothing
+		 * rewinds hwlease to lend too, and its completion point (lend)
+		 * stays in leases[], so the walk below would publish our unused
+		 * slots through it.
+		 */
+		if (q->hwlease == lend && ptnet_idx_add(lease, 1, n) == q->lease_idx) {
 			q->hwlease = end;	/* newest lease: give the rest back */
 		} else {
 			/* A later lease exists: pad with empty slots. */

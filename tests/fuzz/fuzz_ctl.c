@@ -66,32 +66,17 @@ static int printable(const char *s, size_t n)
 	return 1;
 }
 
-/* Reference number parser (decimal or 0x hex, no sign, no spaces). */
+/* Reference number parser (decimal digits only: no sign, spaces or 0x). */
 static int ref_u64(const char *s, uint64_t *out)
 {
-	int base = 10;
 	unsigned __int128 v = 0;
 
 	if (!*s)
 		return -EINVAL;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return -EINVAL;
-	}
 	for (; *s; s++) {
-		int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
+		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		v = v * (unsigned)base + (unsigned)d;
+		v = v * 10 + (unsigned)(*s - '0');
 		if (v > UINT64_MAX)
 			return -ERANGE;
 	}
@@ -117,12 +102,10 @@ static void parser(const uint8_t *data, size_t size)
 	memcpy(copy, line, len + 1);
 	ret = ptc_split(line, &t);
 	if (ret == -EINVAL || ret == -E2BIG) {
-		/* -EINVAL only for a byte outside printable ASCII (a final '\n' is fine). */
-		size_t l = len && copy[len - 1] == '\n' ? len - 1 : len;
-
-		if (ret == -EINVAL && printable(copy, l))
+		/* -EINVAL exactly for a byte outside printable ASCII ('\n' included). */
+		if (ret == -EINVAL && printable(copy, len))
 			abort();
-		if (ret == -E2BIG && !printable(copy, l))
+		if (ret == -E2BIG && !printable(copy, len))
 			abort();
 		return;
 	}
@@ -131,7 +114,7 @@ static void parser(const uint8_t *data, size_t size)
 	{
 		/* The tokens are the words of the line, in order. */
 		char words[PTC_MAX_MSG + 2];
-		size_t w = 0, l = len && copy[len - 1] == '\n' ? len - 1 : len;
+		size_t w = 0, l = len;
 		int count = 0;
 
 		for (size_t i = 0; i < l;) {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The control protocol (docs/protocol.md) seen by a raw client: no hello,
 # wrong ABI, malformed, oversized and unknown requests and bad attach
-# arguments each get "err NAME message" and nothing else happens; the
+# arguments (a trailing newline, hex numbers: the protocol is printable
+# ASCII and decimal) each get "err NAME message" and nothing else happens; the
 # connection survives everything but a failed handshake; ptnetd stays up.
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +52,9 @@ s = conn(hello=False)
 expect_err(s, b"hello abi=2", ("EPROTO",), "wrong ABI")
 check("connection closed after a wrong ABI", closed(s), "")
 s = conn(hello=False)
+expect_err(s, b"hello abi=0x1", ("EPROTO",), "hex ABI")
+check("connection closed after a hex ABI", closed(s), "")
+s = conn(hello=False)
 expect_err(s, b"hello", ("EPROTO",), "hello without abi")
 
 # Everything else keeps the connection.
@@ -60,6 +64,10 @@ expect_err(s, b"hello abi=1", ("EINVAL",), "second hello")
 expect_err(s, b"list\x01", ("EINVAL",), "control character")
 expect_err(s, b"list \xff", ("EINVAL",), "non-ASCII byte")
 expect_err(s, b"list\x00x", ("EINVAL",), "NUL byte")
+expect_err(s, b"list\n", ("EINVAL",), "trailing newline")
+# (On connections of their own: an attach that wrongly succeeds must not hide the rest.)
+expect_err(conn(), b"attach vale3:nl\n", ("EINVAL",), "attach with a trailing newline")
+expect_err(conn(), b"attach vale3:nl rings=1\n", ("EINVAL",), "attach: newline after an option")
 expect_err(s, b" ".join([b"a"] * 1000), ("E2BIG",), "1000 tokens")
 expect_err(s, b"list " + b"x" * 5000, ("EMSGSIZE",), "5 KB request")
 expect_err(s, b"   ", ("EINVAL",), "blank request")
@@ -72,6 +80,13 @@ expect_err(s, b"attach vale0:a rings", ("EINVAL",), "attach: option without '='"
 expect_err(s, b"attach vale0:a bogus=1", ("EINVAL",), "attach: unknown option")
 expect_err(s, b"attach vale0:a slots=100", ("EINVAL",), "attach: slots not a power of 2")
 expect_err(s, b"attach vale0:a vnet-hdr=3", ("EINVAL",), "attach: vnet-hdr 3")
+expect_err(s, b"attach vale0:a rings=0x2", ("EINVAL",), "attach: hex rings")
+expect_err(s, b"attach vale0:a slots=0x400", ("EINVAL",), "attach: hex slots")
+expect_err(s, b"attach vale0:a buf-size=0X800", ("EINVAL",), "attach: hex buf-size")
+expect_err(s, b"attach vale0:a rings=+2", ("EINVAL",), "attach: signed rings")
+s.send(b"attach vale0:a rings=0x2")
+r = s.recv(8192).decode()
+check("the hex error says what is wrong", "decimal" in r, r)
 expect_err(s, b"attach vale0:a mac=01:00:00:00:00:01", ("EINVAL",), "attach: multicast MAC")
 # Out-of-range numbers: the protocol does not say which of the two.
 expect_err(s, b"attach vale0:a rings=99", ("EINVAL", "ERANGE"), "attach: rings=99")

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * parse_basic - the control protocol's building blocks in common/parse.c:
- * the line tokenizer, key=value lookup, numbers (bounds, hex, overflow),
+ * the line tokenizer (printable ASCII only: no newline, not even a trailing
+ * one), key=value lookup, numbers (decimal only, bounds, overflow),
  * MAC addresses and errno names.
  */
 #include <errno.h>
@@ -14,8 +15,8 @@ static void split(void)
 	struct ptc_tokens t;
 	char buf[PTC_MAX_MSG + 64];
 
-	strcpy(buf, "attach vale0:a  rings=2\n");
-	CHECK_EQ(ptc_split(buf, &t), 3, "three tokens, double space, newline");
+	strcpy(buf, "attach vale0:a  rings=2");
+	CHECK_EQ(ptc_split(buf, &t), 3, "three tokens, double space");
 	CHECK(t.n == 3 && !strcmp(t.tok[0], "attach") && !strcmp(t.tok[1], "vale0:a") &&
 		      !strcmp(t.tok[2], "rings=2"),
 	      "token contents");
@@ -35,6 +36,15 @@ static void split(void)
 	CHECK_EQ(ptc_split(buf, &t), -EINVAL, "non-ASCII is rejected");
 	strcpy(buf, "list\r\n");
 	CHECK_EQ(ptc_split(buf, &t), -EINVAL, "CR is rejected");
+	/* protocol.md: printable ASCII; "attach vale3:nl\n" once made port "vale3:nl". */
+	strcpy(buf, "attach vale3:nl\n");
+	CHECK_EQ(ptc_split(buf, &t), -EINVAL, "a trailing newline is rejected");
+	strcpy(buf, "list\n");
+	CHECK_EQ(ptc_split(buf, &t), -EINVAL, "a one-word line with a newline is rejected");
+	strcpy(buf, "\n");
+	CHECK_EQ(ptc_split(buf, &t), -EINVAL, "a lone newline is rejected");
+	strcpy(buf, "list\nstats");
+	CHECK_EQ(ptc_split(buf, &t), -EINVAL, "an inner newline is rejected");
 
 	buf[0] = '\0';
 	for (int i = 0; i < PTC_MAX_TOKENS; i++)
@@ -55,9 +65,15 @@ static void numbers(void)
 	CHECK(ptc_parse_u64("18446744073709551615", &v64) == 0 && v64 == UINT64_MAX, "u64 max");
 	CHECK_EQ(ptc_parse_u64("18446744073709551616", &v64), -ERANGE, "u64 max + 1");
 	CHECK_EQ(ptc_parse_u64("99999999999999999999999", &v64), -ERANGE, "far too big");
-	CHECK(ptc_parse_u64("0xffffffffffffffff", &v64) == 0 && v64 == UINT64_MAX, "hex max");
-	CHECK_EQ(ptc_parse_u64("0x10000000000000000", &v64), -ERANGE, "hex overflow");
-	CHECK(ptc_parse_u64("0X1aF", &v64) == 0 && v64 == 0x1af, "mixed-case hex");
+	CHECK(ptc_parse_u64("007", &v64) == 0 && v64 == 7, "leading zeros are still decimal");
+	/* protocol.md says decimal: "rings=0x2" once meant 2. */
+	v64 = 1234;
+	CHECK_EQ(ptc_parse_u64("0x2", &v64), -EINVAL, "hex is rejected");
+	CHECK_EQ(ptc_parse_u64("0xffffffffffffffff", &v64), -EINVAL, "hex max is rejected");
+	CHECK_EQ(ptc_parse_u64("0X1aF", &v64), -EINVAL, "upper-case 0X is rejected");
+	CHECK_EQ(ptc_parse_u64("0x10000000000000000", &v64), -EINVAL,
+		 "hex overflow is not a number (not ERANGE)");
+	CHECK_EQ(v64, 1234, "output untouched after hex");
 	CHECK_EQ(ptc_parse_u64("", &v64), -EINVAL, "empty");
 	CHECK_EQ(ptc_parse_u64(NULL, &v64), -EINVAL, "NULL");
 	CHECK_EQ(ptc_parse_u64("0x", &v64), -EINVAL, "bare 0x");
@@ -76,6 +92,8 @@ static void numbers(void)
 	CHECK_EQ(ptc_parse_u32("4294967296", 0, UINT32_MAX, &v), -ERANGE, "u32 overflow");
 	CHECK(ptc_parse_u32("4294967295", 0, UINT32_MAX, &v) == 0 && v == UINT32_MAX, "u32 max");
 	CHECK_EQ(ptc_parse_u32("x", 0, 10, &v), -EINVAL, "not a number");
+	CHECK_EQ(ptc_parse_u32("0x2", 0, 10, &v), -EINVAL, "u32: hex is rejected");
+	CHECK_EQ(ptc_parse_u32("2\n", 0, 10, &v), -EINVAL, "u32: trailing newline");
 	v = 1234;
 	CHECK(ptc_parse_u32("77", 0, 10, &v) < 0 && v == 1234, "output untouched on error");
 }

@@ -54,7 +54,7 @@ static void good(void)
 			 PTC_OPT_BUF_SIZE | PTC_OPT_MAC | PTC_OPT_VNET_HDR,
 		 "given bits");
 
-	CHECK_EQ(parse("vale0:b@conf:tx-rings=2,rx-rings=3,tx-slots=64,rx-slots=4096,rings=0x5",
+	CHECK_EQ(parse("vale0:b@conf:tx-rings=2,rx-rings=3,tx-slots=64,rx-slots=4096,rings=5",
 		       &pn, &o, &given, err, sizeof(err)),
 		 0, "split directions: %s", err);
 	CHECK(o.tx_rings == 5 && o.rx_rings == 5, "later rings= overrides: %u/%u", o.tx_rings,
@@ -90,6 +90,12 @@ static const char *const bad_names[] = {
 	"vale0:a@conf:=2",
 	"vale0:a@conf:rings=",
 	"vale0:a@conf:rings=x",
+	"vale0:a@conf:rings=0x2",	/* decimal only */
+	"vale0:a@conf:slots=0x400",
+	"vale0:a@conf:buf-size=0x800",
+	"vale0:a@conf:vnet-hdr=0xc",
+	"vale0:a@conf:mtu=0x5dc",
+	"vale0:a@conf:rings=+2",
 	"vale0:a@conf:rings=0",
 	"vale0:a@conf:rings=17",
 	"vale0:a@conf:tx-rings=99",
