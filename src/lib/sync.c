@@ -34,7 +34,12 @@ static int ctl_hung_up(struct ptnet_port *p)
 	if (p->ctl_fd < 0)
 		return 0;
 	r = recv(p->ctl_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	return r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR);
+	/*
+	 * In a guest ctl_fd is the /dev/ptnetN file, not a socket (guest.c):
+	 * ENOTSOCK says nothing about ptnetd; the driver reports a vanished
+	 * device through the region's status and POLLHUP instead.
+	 */
+	return r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR && errno != ENOTSOCK);
 }
 
 static inline int port_dead(struct ptnet_port *p, struct ptnet_lring *l)

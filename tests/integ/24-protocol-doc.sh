@@ -25,7 +25,7 @@
 DOC=${PROTOCOL_DOC:-$ROOT/docs/protocol.md}
 # Documented before ptnetd has them; once ptnetd lists one, this test fails
 # until it is removed from here (it is then checked like any other).
-PENDING="vm-del"
+PENDING=""
 
 start_ptnetd -w 1
 spawn h "$TBIN/tb-port" hold vale0:doc

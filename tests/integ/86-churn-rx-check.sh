@@ -41,6 +41,8 @@ if [ -n "$CHAOS" ]; then
 else
 	start_ptnetd -w 2
 fi
+# A persistent switch: its books (ports that left included) outlive the ports.
+check "switch vale0 made to outlive its ports" "$PTNETCTL" switch add vale0
 # The receiver announces itself while it is alone (the broadcast goes nowhere:
 # drop_no_dest), so the switch knows its MAC and everything else is unicast.
 spawn r "$CHURN" recv -p "vale0:chk@conf:rx-slots=1024,tx-slots=64,buf-size=256" --slow 3000

@@ -22,6 +22,9 @@ N=${N:-20000}
 PUNCH_SECONDS=${PUNCH_SECONDS:-8}
 
 start_ptnetd -w 2
+# Persistent switches: their books (ports that left included) outlive the ports.
+check "switch vale0 made to outlive its ports" "$PTNETCTL" switch add vale0
+check "switch vale1 made to outlive its ports" "$PTNETCTL" switch add vale1
 spawn gr "$TBIN/tb-recv" -p vale1:gr -i 100 -e 1:$N --sizes 60-1514 --ack --announce --exact --hold
 check "good receiver ready" wait_line gr '^READY' 20
 grmac=$(mac_of gr)
