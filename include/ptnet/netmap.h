@@ -22,9 +22,20 @@
 #ifndef PTNET_NETMAP_H
 #define PTNET_NETMAP_H
 
+/*
+ * Also included by the guest driver (kernel/ptnet/), so no libc headers
+ * under __KERNEL__: <linux/types.h> has the uintN_t types, <linux/stddef.h>
+ * offsetof, and the ring's timestamp is the kernel's 16-byte timeval.
+ */
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/stddef.h>
+#include <linux/time_types.h>
+#else
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/time.h>
+#endif
 
 #define NETMAP_API		14
 #define NETMAP_MIN_API		14
@@ -60,7 +71,11 @@ struct netmap_ring {
 	uint32_t cur;			/* (A) wakeup point */
 	uint32_t tail;			/* (K) first slot owned by the kernel */
 	uint32_t flags;
+#ifdef __KERNEL__
+	struct __kernel_old_timeval ts;	/* same layout as struct timeval */
+#else
 	struct timeval ts;
+#endif
 	const uint64_t offset_mask;
 	const uint64_t buf_align;
 	uint8_t sem[128] __attribute__((__aligned__(NM_CACHE_ALIGN)));
@@ -120,7 +135,7 @@ struct nm_csb_ktoa {			/* kernel (ptnetd) -> application */
 	((uint32_t)(((char *)(buf) - ((char *)(ring) + (ring)->buf_ofs)) / \
 		    (ring)->nr_buf_size))
 
-/* Layout checks against the published netmap ABI (x86-64). */
+/* Layout checks against the published netmap ABI (x86-64), in both worlds. */
 _Static_assert(sizeof(struct netmap_slot) == 16, "netmap_slot");
 _Static_assert(offsetof(struct netmap_slot, len) == 4, "slot.len");
 _Static_assert(offsetof(struct netmap_slot, flags) == 6, "slot.flags");

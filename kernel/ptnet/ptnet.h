@@ -10,9 +10,10 @@
  *   ptnet_netmap.c  native mode: /dev/ptnetN, through which one process
  *                   maps the region and syncs the rings itself
  *
- * Shared-memory views.  The region's netmap structures are declared here
- * again for the kernel (netmap.h is a user-space header); the offsets are
- * the netmap ABI and are checked with BUILD_BUG_ON in ptnet_main.c.
+ * Shared memory is seen through the one declaration of the netmap ABI,
+ * include/ptnet/netmap.h (struct netmap_if/netmap_ring/netmap_slot and the
+ * CSB entries nm_csb_atok/nm_csb_ktoa), whose static asserts check the
+ * layout here too; the region header and registers are include/ptnet/abi.h.
  */
 #ifndef PTNET_KMOD_H
 #define PTNET_KMOD_H
@@ -26,6 +27,7 @@
 #include <linux/workqueue.h>
 #include <linux/miscdevice.h>
 #include <ptnet/abi.h>
+#include <ptnet/netmap.h>
 
 #define PTNET_DRV_NAME		"ptnet"
 #define PTNET_DRV_VERSION	"0.1.0"
@@ -37,48 +39,8 @@
 #define PTNET_VEC_CMD		0	/* doorbell: PTCTL written; MSI-X: command done */
 #define PTNET_CMD_TIMEOUT_MS	2000	/* bounded wait for PTCTL == 0 */
 #define PTNET_MAX_FRAGS		64	/* NS_MOREFRAG chain limit (ptnetd's) */
-#define PTNET_NS_MOREFRAG	0x0020
 #define PTNET_RX_COPYBREAK	256	/* frames up to this go whole into the linear area */
 #define PTNET_MAX_FRAME		65535u	/* largest frame without the vnet header */
-
-/* netmap_slot (16 bytes). */
-struct ptnet_nm_slot {
-	u32 buf_idx;
-	u16 len;
-	u16 flags;
-	u64 ptr;
-};
-
-/* netmap_ring header (256 bytes), the fields the driver touches. */
-struct ptnet_nm_ring {
-	s64 buf_ofs;
-	u32 num_slots;
-	u32 nr_buf_size;
-	u16 ringid;
-	u16 dir;
-	u32 head;
-	u32 cur;
-	u32 tail;
-	u32 flags;
-	u8 pad[256 - 36];
-	struct ptnet_nm_slot slot[];
-};
-
-/* CSB entries (64 bytes each; TX rings first, then RX rings). */
-struct ptnet_csb_atok {		/* guest -> ptnetd */
-	u32 head;
-	u32 cur;
-	u32 appl_need_kick;	/* "interrupt me" */
-	u32 sync_flags;
-	u32 pad[12];
-};
-
-struct ptnet_csb_ktoa {		/* ptnetd -> guest */
-	u32 hwcur;
-	u32 hwtail;
-	u32 kern_need_kick;	/* "kick me" */
-	u32 pad[13];
-};
 
 struct ptnet_dev;
 
@@ -99,10 +61,10 @@ struct ptnet_qstats {
 /* One netmap ring as the driver sees it. */
 struct ptnet_ring {
 	struct ptnet_dev *pd;
-	struct ptnet_nm_ring *nmr;
-	struct ptnet_nm_slot *slot;
-	struct ptnet_csb_atok *atok;
-	struct ptnet_csb_ktoa *ktoa;
+	struct netmap_ring *nmr;
+	struct netmap_slot *slot;
+	struct nm_csb_atok *atok;
+	struct nm_csb_ktoa *ktoa;
 	u32 nslots;
 	u32 head;		/* next slot the driver fills (TX) or reads (RX) */
 	u32 tail;		/* shadow of ktoa->hwtail */

@@ -510,16 +510,9 @@ static int ptnet_check_region(struct ptnet_dev *pd)
 	u64 size, hsize;
 	u32 magic, abi, kind, nr;
 
-	BUILD_BUG_ON(sizeof(struct ptnet_nm_slot) != 16);
-	BUILD_BUG_ON(offsetof(struct ptnet_nm_ring, num_slots) != 8);
-	BUILD_BUG_ON(offsetof(struct ptnet_nm_ring, nr_buf_size) != 12);
-	BUILD_BUG_ON(offsetof(struct ptnet_nm_ring, head) != 20);
-	BUILD_BUG_ON(offsetof(struct ptnet_nm_ring, tail) != 28);
-	BUILD_BUG_ON(offsetof(struct ptnet_nm_ring, slot) != 256);
-	BUILD_BUG_ON(sizeof(struct ptnet_csb_atok) != PTNET_CSB_ENTRY_SIZE);
-	BUILD_BUG_ON(sizeof(struct ptnet_csb_ktoa) != PTNET_CSB_ENTRY_SIZE);
-	BUILD_BUG_ON(offsetof(struct ptnet_csb_atok, appl_need_kick) != 8);
-	BUILD_BUG_ON(offsetof(struct ptnet_csb_ktoa, kern_need_kick) != 8);
+	/* netmap.h asserts the netmap layout; this ties it to abi.h. */
+	BUILD_BUG_ON(sizeof(struct nm_csb_atok) != PTNET_CSB_ENTRY_SIZE);
+	BUILD_BUG_ON(sizeof(struct nm_csb_ktoa) != PTNET_CSB_ENTRY_SIZE);
 
 	size = pd->mem_size;
 	magic = ptnet_hdr_read(pd, PTNET_HDR_MAGIC);
@@ -559,8 +552,9 @@ static int ptnet_check_region(struct ptnet_dev *pd)
 	    pd->buf_size % 64 || pd->buf_num < 2 ||
 	    pd->buf_ofs + (u64)pd->buf_num * pd->buf_size > size ||
 	    pd->atok_ofs % 64 || pd->ktoa_ofs % 64 ||
-	    pd->atok_ofs + 64ull * nr > size || pd->ktoa_ofs + 64ull * nr > size ||
-	    pd->nifp_ofs + 56ull + 8ull * nr > size) {
+	    pd->atok_ofs + (u64)sizeof(struct nm_csb_atok) * nr > size ||
+	    pd->ktoa_ofs + (u64)sizeof(struct nm_csb_ktoa) * nr > size ||
+	    pd->nifp_ofs + sizeof(struct netmap_if) + 8ull * nr > size) {
 		dev_err(d, "inconsistent port region (rings %u/%u slots %u/%u buffers %u x %u)\n",
 			pd->ntx, pd->nrx, pd->tx_slots, pd->rx_slots, pd->buf_num, pd->buf_size);
 		return -EPROTO;
@@ -577,23 +571,24 @@ static int ptnet_check_region(struct ptnet_dev *pd)
 /* Point ring I (TX rings first) at its netmap ring and CSB entries. */
 static int ptnet_ring_init(struct ptnet_dev *pd, struct ptnet_ring *r, unsigned int i)
 {
-	const s64 *ring_ofs = (const s64 *)((u8 *)pd->mem + pd->nifp_ofs + 56);
+	const struct netmap_if *nifp = (const struct netmap_if *)((u8 *)pd->mem + pd->nifp_ofs);
 	bool tx = i < pd->ntx;
 	u32 ns = tx ? pd->tx_slots : pd->rx_slots;
-	s64 ofs = READ_ONCE(ring_ofs[i]);
+	s64 ofs = READ_ONCE(nifp->ring_ofs[i]);
 	u64 at;
 
 	at = pd->nifp_ofs + ofs;
-	if (ofs <= 0 || at % 8 || at + sizeof(struct ptnet_nm_ring) + 16ull * ns > pd->mem_size)
+	if (ofs <= 0 || at % 8 ||
+	    at + sizeof(struct netmap_ring) + (u64)sizeof(struct netmap_slot) * ns > pd->mem_size)
 		return -EPROTO;
 	r->pd = pd;
-	r->nmr = (struct ptnet_nm_ring *)((u8 *)pd->mem + at);
+	r->nmr = (struct netmap_ring *)((u8 *)pd->mem + at);
 	if (READ_ONCE(r->nmr->num_slots) != ns || READ_ONCE(r->nmr->nr_buf_size) != pd->buf_size)
 		return -EPROTO;
 	r->slot = r->nmr->slot;
 	r->nslots = ns;
-	r->atok = (struct ptnet_csb_atok *)((u8 *)pd->mem + pd->atok_ofs) + i;
-	r->ktoa = (struct ptnet_csb_ktoa *)((u8 *)pd->mem + pd->ktoa_ofs) + i;
+	r->atok = (struct nm_csb_atok *)((u8 *)pd->mem + pd->atok_ofs) + i;
+	r->ktoa = (struct nm_csb_ktoa *)((u8 *)pd->mem + pd->ktoa_ofs) + i;
 	r->idx = tx ? i : i - pd->ntx;
 	r->vector = 1 + i;
 	u64_stats_init(&r->st.syncp);

@@ -2,7 +2,8 @@
 /*
  * ptnet_netmap.c - native mode: /dev/ptnetN lets one guest process map the
  * port region and drive the rings through the CSB itself, exactly like a
- * libptnet client of ptnetd on the host (ptnet_uapi.h has the interface).
+ * libptnet client of ptnetd on the host (include/ptnet/guest.h is the
+ * interface).
  *
  * While a process holds the rings (from PTNET_IOC_REGIF until every fd is
  * closed) the net_device stays off them: carrier off, NAPI and TX stopped,
@@ -27,8 +28,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/rtnetlink.h>
+#include <ptnet/guest.h>
 #include "ptnet.h"
-#include "ptnet_uapi.h"
 
 struct ptnet_cdev_ring {
 	wait_queue_head_t wq;

@@ -326,7 +326,7 @@ int ptnet_tx_frame(struct ptnet_txq *q, struct sk_buff *skb)
 		vh.num_buffers = 0;
 	}
 	do {
-		struct ptnet_nm_slot *s = &r->slot[i];
+		struct netmap_slot *s = &r->slot[i];
 		u32 idx = READ_ONCE(s->buf_idx);
 		unsigned int pos = 0, chunk;
 		u8 *dst;
@@ -344,7 +344,7 @@ int ptnet_tx_frame(struct ptnet_txq *q, struct sk_buff *skb)
 		off += chunk;
 		left -= chunk;
 		s->len = pos + chunk;
-		s->flags = left ? PTNET_NS_MOREFRAG : 0;
+		s->flags = left ? NS_MOREFRAG : 0;
 		i = ring_next(r, i);
 		nslots++;
 	} while (left);
@@ -427,7 +427,7 @@ int ptnet_rx_frame(struct ptnet_rxq *q, struct sk_buff **skbp)
 
 	*skbp = NULL;
 	for (;;) {
-		struct ptnet_nm_slot *s;
+		struct netmap_slot *s;
 		u16 flags;
 
 		if (n == avail) {
@@ -449,7 +449,7 @@ int ptnet_rx_frame(struct ptnet_rxq *q, struct sk_buff **skbp)
 		total += f[n].len;
 		n++;
 		i = ring_next(r, i);
-		if (!(flags & PTNET_NS_MOREFRAG))
+		if (!(flags & NS_MOREFRAG))
 			break;
 		if (n == PTNET_MAX_FRAGS) {
 			/* Too long: drop what we have; the rest is dropped piecemeal. */

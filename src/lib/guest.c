@@ -21,7 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "lib/internal.h"
-#include "../../kernel/ptnet/ptnet_uapi.h"
+#include <ptnet/guest.h>
 
 int ptl_guest_name(const char *name)
 {

@@ -9,8 +9,16 @@
 #   vm_boot NAME QEMU-ARGS...    start a guest (console $T/NAME.console)
 #   vm_boot_ptnet NAME RINGS     a guest on port vale0:NAME
 #   vm_ready NAME [SECS]         wait until its command channel answers
-#   vm_run NAME [-t SECS] SCRIPT run a script in it (output, exit status)
+#   vm_run NAME [-t SECS] SCRIPT run a script in it (output, exit status);
+#                                the guest functions of VM_GUEST_LIB come first
 #   vm_kill NAME [SIG]           kill its QEMU
+#   vm_wait SECS CMD...          poll CMD until it succeeds, at most SECS s
+#   vm_wait_exit PID SECS        wait for a background job, at most SECS s
+#   vm_port_stat PORT KEY        one of ptnetd's counters of PORT
+#
+# Waits are on events (a socket, a log line, a counter, a process exit),
+# never on a fixed time, and every one has a generous bound: the suite must
+# pass on a loaded machine.
 # shellcheck disable=SC2034
 
 VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +28,25 @@ declare -A VM_PID=()
 VM_WRAP=()	# prefix for the QEMU command (e.g. ip netns exec NS)
 PTNETD_PID=
 T=
+
+# Shell functions for the guest side of vm_run scripts (busybox sh).
+#   wait_for SECS CMD...   poll CMD every 0.1 s until it succeeds; 1 after SECS s
+#   running PID            PID exists and is not a zombie
+#   carrier_is 0|1         eth0's carrier
+#   native_held PID        the driver handed the rings to PID (CREATE done)
+VM_GUEST_LIB='
+wait_for() {
+	_wf_end=$(($(cut -d. -f1 /proc/uptime) + $1))
+	shift
+	until "$@"; do
+		[ "$(cut -d. -f1 /proc/uptime)" -lt "$_wf_end" ] || return 1
+		sleep 0.1
+	done
+}
+running() { [ -e "/proc/$1" ] && ! grep -q "^[^)]*) Z" "/proc/$1/stat" 2>/dev/null; }
+carrier_is() { [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = "$1" ]; }
+native_held() { dmesg | grep "native mode: rings handed to pid $1 " >/dev/null; }
+'
 
 vm_log() { echo "# $(date +%H:%M:%S) $*" >&2; }
 
@@ -103,7 +130,8 @@ vm_ptnetd() {
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		"$PTNETD" -s "$PTNET_SOCKET" "$@" 2>"$T/ptnetd.log" &
 	PTNETD_PID=$!
-	for _ in $(seq 100); do
+	local end=$((SECONDS + 60))
+	while [ $SECONDS -lt $end ]; do
 		[ -S "$PTNET_SOCKET" ] && return 0
 		kill -0 "$PTNETD_PID" 2>/dev/null || break
 		sleep 0.05
@@ -165,16 +193,49 @@ vm_run() {
 	local name=$1 t=60
 	shift
 	if [ "$1" = -t ]; then t=$2; shift 2; fi
-	python3 "$VM_HERE/vmctl.py" "$T/$name.ctl" -t "$t" "$1"
+	python3 "$VM_HERE/vmctl.py" "$T/$name.ctl" -t "$t" "$VM_GUEST_LIB$1"
 }
 
 vm_kill() {
 	local name=$1 sig=${2:-KILL} p=${VM_PID[$1]:-}
 	[ -n "$p" ] || return 0
-	{
-		kill -"$sig" "$p"
-		for _ in $(seq 50); do kill -0 "$p" || break; sleep 0.1; done
-		wait "$p"
-	} 2>/dev/null
+	kill -"$sig" "$p" 2>/dev/null
+	vm_wait_exit "$p" 60 2>/dev/null
 	unset "VM_PID[$name]"
+}
+
+vm_wait() {
+	local end=$((SECONDS + $1 + 1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+}
+
+# vm_wait_exit PID SECS: the exit status of background job PID once it
+# ends; after SECS seconds it gets SIGTERM (then SIGKILL) and we return 124.
+vm_wait_exit() {
+	local pid=$1 rc=0
+	if vm_wait "$2" eval "! kill -0 $pid 2>/dev/null"; then
+		wait "$pid" || rc=$?
+		return $rc
+	fi
+	echo "vm_wait_exit: pid $pid still running after $2 s" >&2
+	kill -TERM "$pid" 2>/dev/null
+	vm_wait 10 eval "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
+}
+
+# vm_port_stat PORT KEY: print KEY of PORT from `ptnetctl --json stats`
+# (exit 2 if the port does not exist).
+vm_port_stat() {
+	"$PTNETCTL" --json stats 2>/dev/null | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r.get("type") == "port" and r.get("name") == sys.argv[1]:
+        print(r[sys.argv[2]])
+        sys.exit(0)
+sys.exit(2)' "$1" "$2"
 }

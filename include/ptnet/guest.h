@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * ptnet_uapi.h - the native-mode interface of /dev/ptnetN, shared by the
- * guest driver and libptnet's guest backend (src/lib/guest.c).
+ * guest.h - the native-mode interface of /dev/ptnetN inside a VM guest:
+ * the uapi of the guest driver (kernel/ptnet/), used by it and by
+ * libptnet's guest backend (src/lib/guest.c).  Includable from kernel and
+ * user space alike (only <linux/types.h> and <linux/ioctl.h>).
  *
  *   fd = open("/dev/ptnet0", O_RDWR);          one opener at a time (EBUSY)
  *   ioctl(fd, PTNET_IOC_INFO, &info);          region size, rings, interface
@@ -19,8 +21,8 @@
  * cur, tail) were set from the CSB state.  POLLHUP/POLLERR on either fd:
  * the device is gone.
  */
-#ifndef PTNET_UAPI_H
-#define PTNET_UAPI_H
+#ifndef PTNET_GUEST_H
+#define PTNET_GUEST_H
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
@@ -49,4 +51,11 @@ struct ptnet_ioc_regif {
 #define PTNET_IOC_RING_FD	_IO(PTNET_IOC_MAGIC, 3)	/* arg: ring, TX rings first */
 #define PTNET_IOC_KICK		_IO(PTNET_IOC_MAGIC, 4)	/* arg: TX ring */
 
-#endif /* PTNET_UAPI_H */
+/*
+ * The ioctl numbers encode these sizes; the layouts have no padding and no
+ * pointers, so 32- and 64-bit processes see the same structs.
+ */
+_Static_assert(sizeof(struct ptnet_ioc_info) == 72, "ptnet_ioc_info");
+_Static_assert(sizeof(struct ptnet_ioc_regif) == 32, "ptnet_ioc_regif");
+
+#endif /* PTNET_GUEST_H */
