@@ -655,9 +655,11 @@ fail:
 static void ptnet_setup_netdev(struct ptnet_dev *pd)
 {
 	struct net_device *dev = pd->netdev;
-	u32 lo = ptnet_reg_read(pd, PTNET_IO_MAC_LO), hi = ptnet_reg_read(pd, PTNET_IO_MAC_HI);
-	u8 mac[ETH_ALEN] = { hi >> 8, hi, lo >> 24, lo >> 16, lo >> 8, lo };
+	u8 mac[ETH_ALEN];
 	unsigned int maxf, i, mtu;
+
+	ptnet_mac_from_regs(ptnet_reg_read(pd, PTNET_IO_MAC_LO), ptnet_reg_read(pd, PTNET_IO_MAC_HI),
+			    mac);
 
 	dev->netdev_ops = &ptnet_netdev_ops;
 	dev->ethtool_ops = &ptnet_ethtool_ops;

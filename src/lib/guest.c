@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * guest.c - libptnet inside a VM: open a ptnet NIC's rings in native mode
- * through the guest driver's /dev/ptnetN (kernel/ptnet/ptnet_uapi.h), so
+ * through the guest driver's /dev/ptnetN (<ptnet/guest.h>), so
  * that programs written for ptnetd's ports run unchanged in the guest.
  *
  * Port names: "ptnetN" or "/dev/ptnetN", optionally "@conf:vnet-hdr=0|12"
