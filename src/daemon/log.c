@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+#include <ptnet/barrier.h>
 #include "daemon/log.h"
 
 int ptd_log_level = LOG_LVL_INFO;
@@ -28,16 +29,16 @@ void ptd_log(int level, const char *fmt, ...)
 int ptd_log_ratelimit(uint64_t *state, unsigned int n)
 {
 	struct timespec ts;
-	uint64_t s, old = __atomic_load_n(state, __ATOMIC_RELAXED);
+	uint64_t s, old = PTNET_READ_ONCE(*state);
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	s = (uint64_t)ts.tv_sec << 32;
 	if ((old & ~0xffffffffull) != s) {
-		__atomic_store_n(state, s | 1, __ATOMIC_RELAXED);
+		PTNET_WRITE_ONCE(*state, s | 1);
 		return 1;
 	}
 	if ((old & 0xffffffffu) >= n)
 		return 0;
-	__atomic_fetch_add(state, 1, __ATOMIC_RELAXED);
+	ptnet_stat_add(state, 1);
 	return 1;
 }

@@ -68,7 +68,7 @@ ctl_fails 1 "rings=99" vm add vale0:v --socket "$T/vm.sock" --rings 99
 ctl_fails 1 "slots=100" vm add vale0:v --socket "$T/vm.sock" --slots 100
 ctl_fails 1 "buf-size=100" vm add vale0:v --socket "$T/vm.sock" --buf-size 100
 ctl_fails 1 "no tap port named vale0:nope" tap del vale0:nope
-ctl_fails 1 "no port named vale0:nope" vm del vale0:nope
+ctl_fails 1 "no vm port named vale0:nope" vm del vale0:nope
 check_eq "nothing was created by the refused commands" "$(stat_expr 'len(s)')" 0
 check "no VM socket left behind" test ! -e "$T/vm.sock"
 

@@ -156,7 +156,7 @@ static int add_request(char *req, size_t len, const char *kind, int argc, char *
 	int i;
 
 	if (argc == 2 && !strcmp(argv[0], "del")) {
-		snprintf(req, len, "%s %.200s", !strcmp(kind, "tap") ? "tap-del" : "detach",
+		snprintf(req, len, "%s %.200s", !strcmp(kind, "tap") ? "tap-del" : "vm-del",
 			 argv[1]);
 		return 0;
 	}
