@@ -40,18 +40,6 @@ static void send_line(struct ptd_conn *c, const char *msg, const int *fds, unsig
 		c->send_failed = true;
 }
 
-static void sendf(struct ptd_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sendf(struct ptd_conn *c, const char *fmt, ...)
-{
-	char buf[PTC_MAX_MSG];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	send_line(c, buf, NULL, 0);
-}
-
 void ptd_ctl_rec(struct ptd_conn *c, const char *fmt, ...)
 {
 	char buf[PTC_MAX_MSG];
@@ -62,6 +50,9 @@ void ptd_ctl_rec(struct ptd_conn *c, const char *fmt, ...)
 	va_end(ap);
 	send_line(c, buf, NULL, 0);
 }
+
+/* A reply line is sent as a record is. */
+#define sendf ptd_ctl_rec
 
 /* The one place error replies are made. */
 static void reply_err(struct ptd_conn *c, int err, const struct ptd_err *e)

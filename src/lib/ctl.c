@@ -73,8 +73,7 @@ int ptl_ctl_recv(int fd, char *buf, size_t len, int *fds, unsigned int maxfds,
 	return (int)n;
 }
 
-/* Parse "err NAME message": record it and return -errno. */
-static int reply_error(const char *line)
+int ptl_reply_error(const char *line)
 {
 	char name[32];
 	const char *msg;
@@ -122,7 +121,7 @@ int ptnet_ctl_open(void)
 	}
 	ret = ptl_ctl_recv(fd, buf, sizeof(buf), NULL, 0, NULL, REPLY_TIMEOUT_MS);
 	if (ret >= 0 && strncmp(buf, "ok", 2))
-		ret = reply_error(buf);
+		ret = ptl_reply_error(buf);
 	if (ret < 0) {
 		close(fd);
 		return ret;
@@ -162,6 +161,6 @@ int ptnet_ctl_call(int fd, const char *request, ptnet_ctl_rec_fn cb, void *arg, 
 			snprintf(status, status_len, "%s", buf);
 		if (!strncmp(buf, "ok", 2) && (buf[2] == '\0' || buf[2] == ' '))
 			return 0;
-		return reply_error(buf);
+		return ptl_reply_error(buf);
 	}
 }

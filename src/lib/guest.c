@@ -99,13 +99,9 @@ int ptl_guest_open(const char *name, const struct ptnet_port_opts *opts,
 		return ret;
 	if (vnet_hdr != 0 && vnet_hdr != PTNET_VNET_HDR_LEN)
 		return ptl_err(-EINVAL, "vnet-hdr must be 0 or %d", PTNET_VNET_HDR_LEN);
-	p = calloc(1, sizeof(*p));
+	p = ptl_port_alloc(opts);
 	if (!p)
 		return ptl_err(-ENOMEM, "out of memory");
-	p->epfd = -1;
-	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++)
-		p->r[i].kick_fd = p->r[i].irq_fd = -1;
-	p->spin_us = opts && opts->spin_us ? opts->spin_us : 50;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	p->ctl_fd = fd;
 	if (fd < 0) {
@@ -152,13 +148,7 @@ int ptl_guest_open(const char *name, const struct ptnet_port_opts *opts,
 		ret = ptl_err(-EPROTO, "%s: ring count mismatch", path);
 		goto fail;
 	}
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (p->epfd < 0) {
-		ret = ptl_err(-errno, "epoll_create: %s", strerror(errno));
-		goto fail;
-	}
 	for (unsigned int i = 0; i < nrings; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 		int rfd = ioctl(fd, PTNET_IOC_RING_FD, i);
 
 		if (rfd < 0) {
@@ -172,19 +162,10 @@ int ptl_guest_open(const char *name, const struct ptnet_port_opts *opts,
 			goto fail;
 		}
 		fcntl(p->r[i].irq_fd, F_SETFL, O_NONBLOCK);
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->r[i].irq_fd, &ev) < 0) {
-			ret = ptl_err(-errno, "epoll_ctl: %s", strerror(errno));
-			goto fail;
-		}
 	}
-	{
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = 0xffff };
-
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			ret = ptl_err(-errno, "epoll_ctl: %s", strerror(errno));
-			goto fail;
-		}
-	}
+	ret = ptl_port_watch(p);
+	if (ret)
+		goto fail;
 	*portp = p;
 	return 0;
 fail:

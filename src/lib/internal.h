@@ -40,8 +40,15 @@ void ptl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int ptl_ctl_recv(int fd, char *buf, size_t len, int *fds, unsigned int maxfds,
 		 unsigned int *nfds, int timeout_ms);
 
+/* ctl.c: a reply that is not "ok": "err NAME message" recorded, -errno returned. */
+int ptl_reply_error(const char *line);
+
 /* port.c: validate a mapped region and fill info, ring pointers, status. */
 int ptl_check_region(struct ptnet_port *p);
+/* port.c: a port with no resources yet (for both backends). */
+struct ptnet_port *ptl_port_alloc(const struct ptnet_port_opts *opts);
+/* port.c: the epoll set of ptnet_port_fd: every ring's irq fd and ctl_fd. */
+int ptl_port_watch(struct ptnet_port *p);
 
 /* guest.c: the backend for a ptnet NIC inside a VM ("ptnetN", "/dev/ptnetN"). */
 int ptl_guest_name(const char *name);

@@ -113,6 +113,38 @@ void ptnet_port_close(struct ptnet_port *p)
 	free(p);
 }
 
+struct ptnet_port *ptl_port_alloc(const struct ptnet_port_opts *opts)
+{
+	struct ptnet_port *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->epfd = p->ctl_fd = -1;
+	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++)
+		p->r[i].kick_fd = p->r[i].irq_fd = -1;
+	p->spin_us = opts && opts->spin_us ? opts->spin_us : 50;
+	return p;
+}
+
+int ptl_port_watch(struct ptnet_port *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = 0xffff };
+
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0)
+		return ptl_err(-errno, "epoll_create: %s", strerror(errno));
+	for (unsigned int i = 0; i < p->ntx + p->nrx; i++) {
+		struct epoll_event rev = { .events = EPOLLIN, .data.u32 = i };
+
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->r[i].irq_fd, &rev) < 0)
+			return ptl_err(-errno, "epoll_ctl: %s", strerror(errno));
+	}
+	/* The control connection (or device file): its hang-up means ptnetd is gone. */
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->ctl_fd, &ev) < 0)
+		return ptl_err(-errno, "epoll_ctl: %s", strerror(errno));
+	return 0;
+}
+
 int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 		    struct ptnet_port **portp)
 {
@@ -141,13 +173,9 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 		if (ret)
 			return ptl_err(ret, "%s", err);
 	}
-	p = calloc(1, sizeof(*p));
+	p = ptl_port_alloc(&o);
 	if (!p)
 		return ptl_err(-ENOMEM, "out of memory");
-	p->epfd = -1;
-	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++)
-		p->r[i].kick_fd = p->r[i].irq_fd = -1;
-	p->spin_us = o.spin_us ? o.spin_us : 50;
 	p->ctl_fd = ptnet_ctl_open();
 	if (p->ctl_fd < 0) {
 		ret = p->ctl_fd;
@@ -166,15 +194,7 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 	if (strncmp(buf, "ok ", 3) || sscanf(buf, "ok size=%llu rings=%u", &size, &nrings) != 2) {
 		for (unsigned int i = 0; i < nfds; i++)
 			close(fds[i]);
-		if (!strncmp(buf, "err ", 4)) {
-			char ename[32];
-			int off = 0;
-
-			sscanf(buf + 4, "%31s %n", ename, &off);
-			ret = ptl_err(-ptc_errno_from_name(ename), "%s", buf + 4 + off);
-		} else {
-			ret = ptl_err(-EPROTO, "unexpected reply from ptnetd: %.100s", buf);
-		}
+		ret = ptl_reply_error(buf);
 		goto fail;
 	}
 	if (nrings < 2 || nrings > 2 * PTNET_MAX_RINGS || nfds != 1 + 2 * nrings) {
@@ -204,27 +224,9 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 		ret = ptl_err(-EPROTO, "ring count mismatch");
 		goto fail;
 	}
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (p->epfd < 0) {
-		ret = ptl_err(-errno, "epoll_create: %s", strerror(errno));
+	ret = ptl_port_watch(p);
+	if (ret)
 		goto fail;
-	}
-	for (unsigned int i = 0; i < nrings; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
-
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->r[i].irq_fd, &ev) < 0) {
-			ret = ptl_err(-errno, "epoll_ctl: %s", strerror(errno));
-			goto fail;
-		}
-	}
-	{
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = 0xffff };
-
-		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->ctl_fd, &ev) < 0) {
-			ret = ptl_err(-errno, "epoll_ctl: %s", strerror(errno));
-			goto fail;
-		}
-	}
 	*portp = p;
 	return 0;
 fail:
