@@ -23,7 +23,7 @@ endif
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DPTNET_VERSION=\"$(VERSION)\"
 XCFLAGS := -std=gnu11 -fPIC -pthread -MMD -MP $(WFLAGS)
 LDLIBS  := -pthread
-DAEMON_LIBS := -lmnl
+DAEMON_LIBS := -lmnl -lpcap
 
 ifeq ($(SANITIZE),address)
 O       ?= build-asan
@@ -97,7 +97,7 @@ $(O)/bin/ptnetd: $(call obj,src/daemon/main.c) $(DAEMONA) $(LIBA)
 $(O)/bin/ptnetctl: $(call obj,$(CTL_SRC)) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(E) "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lpcap $(LDLIBS)
 
 $(O)/bin/ptnet-pktgen: $(call obj,$(PKTGEN_SRC)) $(LIBA)
 	@mkdir -p $(dir $@)

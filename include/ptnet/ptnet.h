@@ -79,6 +79,21 @@ const char *ptnet_socket_path(void);
 int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 		    struct ptnet_port **portp);
 
+/*
+ * Attach NAME (a port of TARGET's switch) as a monitor of port TARGET: its
+ * RX rings get copies of the frames TARGET sends (PTNET_MONITOR_TX) and/or
+ * is delivered (PTNET_MONITOR_RX), dropped when its rings are full (TARGET
+ * never waits).  BPF_INSNS, if NINSNS > 0, is a program in libpcap's
+ * struct bpf_insn layout (pcap_compile) that ptnetd runs on each frame
+ * before copying it.  Only root and TARGET's owner may monitor it; the
+ * monitor is detached when TARGET goes away.  0 or -errno.
+ */
+#define PTNET_MONITOR_TX	1
+#define PTNET_MONITOR_RX	2
+int ptnet_monitor_open(const char *name, const char *target, unsigned int dirs,
+		       const void *bpf_insns, unsigned int ninsns,
+		       const struct ptnet_port_opts *opts, struct ptnet_port **portp);
+
 /* Detach and unmap.  Safe on NULL. */
 void ptnet_port_close(struct ptnet_port *port);
 

@@ -60,6 +60,30 @@ static void reply_err(struct ptd_conn *c, int err, const struct ptd_err *e)
 	sendf(c, "err %s %s", ptc_errno_name(-err), e->msg[0] ? e->msg : strerror(-err));
 }
 
+int ptd_ctl_port_opts(const struct ptc_tokens *t, int from, const char *const *own,
+		      struct ptnet_port_opts *o, unsigned int *given, struct ptd_err *e)
+{
+	for (int i = from; i < t->n; i++) {
+		char *eq = strchr(t->tok[i], '=');
+		bool mine = false;
+		int ret;
+
+		if (!eq)
+			return ptd_err(e, -EINVAL, "bad option '%.64s' (want key=value)", t->tok[i]);
+		for (unsigned int k = 0; own && own[k]; k++)
+			mine |= (size_t)(eq - t->tok[i]) == strlen(own[k]) &&
+				!strncmp(t->tok[i], own[k], strlen(own[k]));
+		if (mine)
+			continue;
+		*eq = '\0';
+		ret = ptc_opt_apply(o, given, t->tok[i], eq + 1, e->msg, sizeof(e->msg));
+		*eq = '=';
+		if (ret)
+			return ret == -ENOENT ? -EINVAL : ret;
+	}
+	return 0;
+}
+
 int ptd_ctl_check_keys(const struct ptc_tokens *t, int from, const char *const *keys,
 		       const char *what, struct ptd_err *e)
 {

@@ -59,7 +59,14 @@ void ptd_ctl_close(struct ptd *d, struct ptd_conn *c);
 void ptd_ctl_resume(struct ptd *d);
 /* Send one "rec ..." line (or any line); on failure the client is dropped later. */
 void ptd_ctl_rec(struct ptd_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Split "key=value" options among tokens [FROM, n) against KEYS (NULL-ended). */
+/*
+ * Port options (ptc_opt_apply: rings, slots, buf-size, ...) among tokens
+ * [FROM, n) into O and *GIVEN, except the keys in OWN (NULL-ended, may be
+ * NULL), which the caller handles.  0 or -errno with E set.
+ */
+int ptd_ctl_port_opts(const struct ptc_tokens *t, int from, const char *const *own,
+		      struct ptnet_port_opts *o, unsigned int *given, struct ptd_err *e);
+/* Every token of [FROM, n) is "key=value" with a key of KEYS (NULL-ended). */
 int ptd_ctl_check_keys(const struct ptc_tokens *t, int from, const char *const *keys,
 		       const char *what, struct ptd_err *e);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include "daemon/csb.h"
+#include "daemon/filter.h"
 #include "daemon/fwd.h"
 #include "daemon/log.h"
 #include "daemon/offload.h"
@@ -29,6 +30,7 @@ struct pkt {
 	uint16_t first;		/* index in frags[] */
 	uint16_t nfrags;
 	uint16_t next;		/* next packet on its destination list */
+	uint16_t mnext;		/* next packet on a monitor's list */
 	uint32_t len;		/* bytes, vnet header included */
 };
 
@@ -37,8 +39,8 @@ struct dlist {
 	uint16_t head, tail;
 };
 
-/* How a packet goes to one destination. */
-enum { M_COPY, M_CSUM, M_GSO, M_DROP };
+/* How a packet goes to one destination (M_SKIP: a monitor's filter said no). */
+enum { M_COPY, M_CSUM, M_GSO, M_DROP, M_SKIP };
 
 struct plan {
 	uint8_t mode;
@@ -418,27 +420,58 @@ static void csum_slots(const struct ptd_frag *out, uint32_t ns, const struct ptd
 	ptd_csum_complete_frags(out, ns, 0, h->csum_start, h->csum_offset);
 }
 
-/* Next packet of the merge of lists *A and *C, in batch order. */
-static inline uint16_t merge_next(uint16_t *a, uint16_t *c)
+static inline uint16_t next_of(uint16_t i, const bool mon)
+{
+	return mon ? fs.pkts[i].mnext : fs.pkts[i].next;
+}
+
+/* Next packet of the merge of lists *A and *C, in batch order (MON: monitor links). */
+static inline uint16_t merge_next(uint16_t *a, uint16_t *c, const bool mon)
 {
 	uint16_t i;
 
 	if (*c == LIST_END || (*a != LIST_END && *a < *c)) {
 		i = *a;
-		*a = fs.pkts[i].next;
+		*a = next_of(i, mon);
 	} else {
 		i = *c;
-		*c = fs.pkts[i].next;
+		*c = next_of(i, mon);
 	}
 	return i;
+}
+
+/* Does packet I (from SRC) pass monitor filter F? */
+static bool mon_pass(const struct ptd_filter *f, uint16_t i, const struct ptd_port *src)
+{
+	const struct pkt *pk = &fs.pkts[i];
+	const struct ptd_frag *fr = &fs.frags[pk->first];
+	uint32_t sh = src->vnet_hdr_len;
+
+	return ptd_filter_match(f, fr->buf + sh, fr->len - sh, pk->len - sh);
+}
+
+static inline void mon_list_add(uint16_t *head, uint16_t *tail, uint16_t i)
+{
+	fs.pkts[i].mnext = LIST_END;
+	if (*head == LIST_END)
+		*head = i;
+	else
+		fs.pkts[*tail].mnext = i;
+	*tail = i;
 }
 
 /*
  * Deliver the packets on list U merged with the flood list B into port DP:
  * plan each (fs.plan), lease the slots they need in one go, copy, complete.
+ * For a monitor (MON: DP is MON->port) the lists are linked through mnext
+ * and MON's filter picks the packets.  Then DP's RX monitors get copies of
+ * what DP got.
  */
-static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_t b)
+static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_t b,
+		    const struct ptd_mon *mon)
 {
+	const bool is_mon = mon != NULL, rx_mon = !mon && (dp->mon_dirs & PTD_MON_RX);
+	uint16_t mhead = LIST_END, mtail = LIST_END;
 	struct ptd_port *src = sq->port;
 	struct ptd_rxq *q = &dp->rxq[sq->idx % dp->nrx];
 	uint32_t sh = src->vnet_hdr_len, dh = dp->vnet_hdr_len;
@@ -449,7 +482,11 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 	int got;
 
 	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
-		i = merge_next(&a, &c);
+		i = merge_next(&a, &c, is_mon);
+		if (is_mon && mon->filter && !mon_pass(mon->filter, i, src)) {
+			fs.plan[i].mode = M_SKIP;
+			continue;
+		}
 		plan_pkt(i, src, dp);
 		if (fs.plan[i].mode != M_DROP)
 			needed += fs.plan[i].slots;
@@ -463,9 +500,11 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 		struct ptd_frag out[NETMAP_MAX_FRAGS];
 		bool bad;
 
-		i = merge_next(&a, &c);
+		i = merge_next(&a, &c, is_mon);
 		pk = &fs.pkts[i];
 		pl = &fs.plan[i];
+		if (pl->mode == M_SKIP)
+			continue;
 		if (pl->mode == M_DROP) {
 			d_off++;
 			continue;
@@ -504,6 +543,8 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 			rx_pk++;
 			rx_seg += (uint32_t)r - 1;
 			rx_by += len;
+			if (rx_mon)
+				mon_list_add(&mhead, &mtail, i);
 			continue;
 		}
 		copy_pkt(dp, q, j, &fs.frags[pk->first], pk->nfrags, skip, prefix, pl->slots,
@@ -517,6 +558,8 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 			csum_slots(out, pl->slots, &pl->h);
 		rx_pk++;
 		rx_by += pk->len - skip + prefix;
+		if (rx_mon)
+			mon_list_add(&mhead, &mtail, i);
 	}
 	if (got > 0)
 		rxq_complete(q, start, (uint32_t)got, used, lease, dp);
@@ -532,6 +575,10 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 		ptnet_stat_add(&dp->st.drop_bad_ring, d_bad);
 	if (d_off)
 		ptnet_stat_add(&dp->st.drop_offload, d_off);
+	/* What DP got, to its RX monitors (monitors have no monitors). */
+	for (unsigned int k = 0; mhead != LIST_END && k < dp->nmon; k++)
+		if (dp->mon[k].dir & PTD_MON_RX)
+			deliver(sq, dp->mon[k].port, mhead, LIST_END, &dp->mon[k]);
 }
 
 static inline void list_add(struct dlist *l, uint16_t i)
@@ -677,7 +724,7 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 	for (unsigned int k = 0; k < fs.ndsts; k++) {
 		uint16_t d = fs.dsts[k];
 
-		deliver(q, sw->ports[d], fs.dst[d].head, fs.flood.head);
+		deliver(q, sw->ports[d], fs.dst[d].head, fs.flood.head, NULL);
 	}
 	if (fs.flood.head != LIST_END) {
 		unsigned int copies = 0;
@@ -689,7 +736,7 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 				continue;
 			copies++;
 			if (!fs.seen[d])
-				deliver(q, sw->ports[d], LIST_END, fs.flood.head);
+				deliver(q, sw->ports[d], LIST_END, fs.flood.head, NULL);
 		}
 		if (!copies)
 			for (uint16_t i = fs.flood.head; i != LIST_END; i = fs.pkts[i].next)
@@ -697,6 +744,15 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 	}
 	for (unsigned int k = 0; k < fs.ndsts; k++)
 		fs.seen[fs.dsts[k]] = 0;
+
+	/* What P sent, to its TX monitors. */
+	if ((p->mon_dirs & PTD_MON_TX) && np) {
+		for (unsigned int i = 0; i < np; i++)
+			fs.pkts[i].mnext = i + 1 < np ? (uint16_t)(i + 1) : LIST_END;
+		for (unsigned int k = 0; k < p->nmon; k++)
+			if (p->mon[k].dir & PTD_MON_TX)
+				deliver(q, p->mon[k].port, 0, LIST_END, &p->mon[k]);
+	}
 
 	/* Copy semantics: everything consumed is free again. */
 	q->hwcur = ptnet_idx_add(q->hwcur, consumed, q->nslots);

@@ -5,11 +5,12 @@
  */
 #include "daemon/port.h"
 
-extern const struct ptd_port_ops ptd_passthrough_ops, ptd_tap_ops, ptd_vm_ops;
+extern const struct ptd_port_ops ptd_passthrough_ops, ptd_tap_ops, ptd_vm_ops, ptd_monitor_ops;
 
 const struct ptd_port_ops *const ptd_kinds[] = {
 	&ptd_passthrough_ops,
 	&ptd_tap_ops,
 	&ptd_vm_ops,
+	&ptd_monitor_ops,
 	NULL,
 };

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "daemon/ctl.h"
 #include "daemon/log.h"
+#include "daemon/passthrough.h"
 #include "daemon/port.h"
 
 /* The client's ends until they are handed over. */
@@ -25,7 +26,7 @@ struct pt_state {
 	int irq_r[2 * PTNET_MAX_RINGS];
 };
 
-static int pt_create(struct ptd *d, struct ptd_port *p, const void *conf, struct ptd_err *e)
+int ptd_pt_create(struct ptd *d, struct ptd_port *p, const void *conf, struct ptd_err *e)
 {
 	struct pt_state *s = calloc(1, sizeof(*s));
 
@@ -49,7 +50,7 @@ static void pt_stop(struct ptd *d, struct ptd_port *p)
 	(void)d, (void)p;
 }
 
-static void pt_free(struct ptd *d, struct ptd_port *p)
+void ptd_pt_free(struct ptd *d, struct ptd_port *p)
 {
 	struct pt_state *s = p->priv;
 
@@ -85,10 +86,10 @@ static const struct ptd_request pt_requests[] = {
 const struct ptd_port_ops ptd_passthrough_ops = {
 	.name = "passthrough",
 	.region_kind = PTNET_KIND_PASSTHROUGH,
-	.create = pt_create,
+	.create = ptd_pt_create,
 	.start = pt_start,
 	.stop = pt_stop,
-	.free = pt_free,
+	.free = ptd_pt_free,
 	.describe = pt_describe,
 	.requests = pt_requests,
 };
@@ -99,34 +100,35 @@ static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 	struct ptnet_port_opts o = { 0 };
 	unsigned int given = 0;
 	struct ptd_port *p;
-	struct pt_state *s;
 	int ret;
 
 	if (c->port)
 		return ptd_err(e, -EBUSY, "this connection already holds port %s", c->port->name);
 	if (t->n < 2)
 		return ptd_err(e, -EINVAL, "usage: attach NAME [key=value]...");
-	for (int i = 2; i < t->n; i++) {
-		char *eq = strchr(t->tok[i], '=');
-
-		if (!eq)
-			return ptd_err(e, -EINVAL, "bad option '%.64s' (want key=value)", t->tok[i]);
-		*eq = '\0';
-		ret = ptc_opt_apply(&o, &given, t->tok[i], eq + 1, e->msg, sizeof(e->msg));
-		*eq = '=';
-		if (ret)
-			return ret == -ENOENT ? -EINVAL : ret;
-	}
+	ret = ptd_ctl_port_opts(t, 2, NULL, &o, &given, e);
+	if (ret)
+		return ret;
 	ret = ptc_opts_finish(&o, e->msg, sizeof(e->msg));
 	if (ret)
 		return ret;
 	ret = ptd_port_create(d, t->tok[1], &o, &ptd_passthrough_ops, NULL, &c->cr, &p, e);
 	if (ret)
 		return ret;
+	ptd_pt_hand_over(c, p, r);
+	LOG_INFO("port %s attached by pid %d uid %u (%u+%u rings, %u/%u slots, buf %u)",
+		 p->name, (int)c->pid, (unsigned)c->cr.uid, p->ntx, p->nrx, p->txq[0].nslots,
+		 p->rxq[0].nslots, p->buf_size);
+	return 0;
+}
+
+void ptd_pt_hand_over(struct ptd_conn *c, struct ptd_port *p, struct ptd_reply *r)
+{
+	struct pt_state *s = p->priv;
+
 	p->conn = c;
 	p->pid = c->pid;
 	c->port = p;
-	s = p->priv;
 	/* The memfd stays ptnetd's; the client's ends are given away with the reply. */
 	r->fds[r->nfds++] = p->memfd;
 	r->give_from = r->nfds;
@@ -139,8 +141,4 @@ static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 		s->irq_r[i] = -1;
 	}
 	snprintf(r->text, sizeof(r->text), "size=%zu rings=%u", p->size, p->ntx + p->nrx);
-	LOG_INFO("port %s attached by pid %d uid %u (%u+%u rings, %u/%u slots, buf %u)",
-		 p->name, (int)c->pid, (unsigned)c->cr.uid, p->ntx, p->nrx, p->txq[0].nslots,
-		 p->rxq[0].nslots, p->buf_size);
-	return 0;
 }

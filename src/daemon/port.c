@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 #include <ptnet/barrier.h>
+#include "daemon/ctl.h"
 #include "daemon/fwd.h"
 #include "daemon/log.h"
 #include "daemon/port.h"
@@ -281,11 +282,65 @@ void ptd_port_set_running(struct ptd_port *p, bool on)
 	pthread_rwlock_unlock(&p->sw->lock);
 }
 
+int ptd_port_monitor(struct ptd_port *target, struct ptd_port *mon, unsigned int dir,
+		     const struct ptd_filter *filter, struct ptd_err *e)
+{
+	struct ptd_switch *sw = target->sw;
+
+	if (mon->sw != sw)
+		return ptd_err(e, -EINVAL, "a monitor is on the switch of the port it monitors");
+	if (target->mon_target || target == mon)
+		return ptd_err(e, -EINVAL, "%s is a monitor: monitors cannot be monitored",
+			       target->name);
+	if (target->nmon == PTD_MAX_MONITORS)
+		return ptd_err(e, -ENOSPC, "port %s has %d monitors already, the most", target->name,
+			       PTD_MAX_MONITORS);
+	pthread_rwlock_wrlock(&sw->lock);
+	target->mon[target->nmon++] = (struct ptd_mon){ .port = mon, .dir = dir, .filter = filter };
+	target->mon_dirs |= dir;
+	mon->mon_target = target;
+	pthread_rwlock_unlock(&sw->lock);
+	return 0;
+}
+
+void ptd_port_unmonitor(struct ptd_port *mon)
+{
+	struct ptd_port *t = mon->mon_target;
+	unsigned int k = 0;
+
+	if (!t)
+		return;
+	pthread_rwlock_wrlock(&t->sw->lock);
+	t->mon_dirs = 0;
+	for (unsigned int i = 0; i < t->nmon; i++) {
+		if (t->mon[i].port == mon)
+			continue;
+		t->mon[k] = t->mon[i];
+		t->mon_dirs |= t->mon[k].dir;
+		k++;
+	}
+	t->nmon = k;
+	mon->mon_target = NULL;
+	pthread_rwlock_unlock(&t->sw->lock);
+}
+
 void ptd_port_destroy(struct ptd *d, struct ptd_port *p)
 {
 	struct ptd_switch *sw = p->sw;
 	struct ptd_stats st;
 
+	/*
+	 * Its monitors go first: their clients see their ports detached (the
+	 * region's status) and keep their connections.
+	 */
+	while (p->nmon) {
+		struct ptd_port *m = p->mon[0].port;
+
+		if (m->conn)
+			m->conn->port = NULL;
+		ptd_port_destroy(d, m);
+	}
+	ptd_port_unmonitor(p);
 	/* Off the switch first: no worker reaches P after this. */
 	ptd_switch_remove_port(sw, p);
 	for (unsigned int i = 0; i < p->ntx; i++)

@@ -92,6 +92,18 @@ struct ptd_rxq {
 };
 
 struct ptd_port_ops;
+struct ptd_filter;
+
+#define PTD_MAX_MONITORS	8	/* per monitored port */
+#define PTD_MON_TX		1	/* copies of what the port sends */
+#define PTD_MON_RX		2	/* copies of what the switch delivers to it */
+
+/* A monitor of a port: where copies go, which ones, and which pass. */
+struct ptd_mon {
+	struct ptd_port *port;		/* the monitor's own port */
+	unsigned int dir;		/* PTD_MON_* */
+	const struct ptd_filter *filter;	/* NULL: every frame */
+};
 
 struct ptd_port {
 	char name[PTC_FULLNAME_MAX + 1];	/* "vale0:a" */
@@ -117,6 +129,11 @@ struct ptd_port {
 	unsigned int ntx, nrx;
 	struct ptd_txq txq[PTNET_MAX_RINGS];
 	struct ptd_rxq rxq[PTNET_MAX_RINGS];
+
+	/* Monitors of this port, and what this port monitors (under sw->lock). */
+	struct ptd_mon mon[PTD_MAX_MONITORS];
+	unsigned int nmon, mon_dirs;	/* mon_dirs: PTD_MON_* of any of them */
+	struct ptd_port *mon_target;
 
 	struct ptd_stats st;
 	struct ptd_conn *conn;		/* owning control connection, if any */
@@ -183,6 +200,15 @@ int ptd_port_make_pipes(struct ptd_port *p, int *kick_w, int *irq_r, struct ptd_
 void ptd_port_close_fds(struct ptd_port *p);
 /* Wake a peer: 8 bytes into a pipe or an eventfd (EAGAIN: a wakeup is pending). */
 void ptd_notify(int fd);
+/*
+ * Make MON (a port of the same switch that never forwards) a monitor of
+ * TARGET: copies of what TARGET sends or is delivered (DIR) that pass
+ * FILTER go to MON's RX rings, dropped there when full.  TARGET's removal
+ * removes its monitors.  0 or -errno with E set.
+ */
+int ptd_port_monitor(struct ptd_port *target, struct ptd_port *mon, unsigned int dir,
+		     const struct ptd_filter *filter, struct ptd_err *e);
+void ptd_port_unmonitor(struct ptd_port *mon);
 
 /* region.c */
 int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, struct ptd_err *e);

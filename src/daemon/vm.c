@@ -293,6 +293,7 @@ static int vm_describe(const struct ptd_port *p, char *buf, size_t len)
 static int do_vm_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 		     struct ptd_reply *r, struct ptd_err *e)
 {
+	static const char *const own[] = { "socket", NULL };
 	struct sockaddr_un sa;
 	struct ptnet_port_opts o = { 0 };
 	struct vm_conf vc = { 0 };
@@ -304,21 +305,10 @@ static int do_vm_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 	if (t->n < 3)
 		return ptd_err(e, -EINVAL, "usage: vm-add NAME socket=PATH [rings=N] [slots=S] "
 			       "[buf-size=B] [mac=MAC]");
-	for (int i = 2; i < t->n; i++) {
-		char *eq = strchr(t->tok[i], '=');
-
-		if (!eq)
-			return ptd_err(e, -EINVAL, "bad option '%.64s' (want key=value)", t->tok[i]);
-		if (!strncmp(t->tok[i], "socket=", 7)) {
-			vc.path = eq + 1;
-			continue;
-		}
-		*eq = '\0';
-		ret = ptc_opt_apply(&o, &given, t->tok[i], eq + 1, e->msg, sizeof(e->msg));
-		*eq = '=';
-		if (ret)
-			return ret == -ENOENT ? -EINVAL : ret;
-	}
+	ret = ptd_ctl_port_opts(t, 2, own, &o, &given, e);
+	if (ret)
+		return ret;
+	vc.path = ptc_kv_get(t, 2, "socket");
 	if (given & PTC_OPT_VNET_HDR)
 		return ptd_err(e, -EINVAL, "a vm port's guest chooses its vnet-hdr");
 	if (!vc.path || vc.path[0] != '/' || strlen(vc.path) >= sizeof(sa.sun_path))

@@ -73,14 +73,15 @@ int ptl_check_region(struct ptnet_port *p)
  * defaults were filled in), so that a daemon of the same ABI that predates
  * an option still accepts requests that do not use it.
  */
-static int build_request(char *req, size_t len, const char *name,
-			 const struct ptnet_port_opts *o)
+/* "VERB NAME[ EXTRA] key=value...": the options that were set. */
+static int build_request(char *req, size_t len, const char *verb, const char *name,
+			 const char *extra, const struct ptnet_port_opts *o)
 {
 	static const char *const keys[] = { "tx-rings", "rx-rings", "tx-slots", "rx-slots",
 					    "buf-size", "vnet-hdr", "mtu" };
 	uint32_t vals[] = { o->tx_rings, o->rx_rings, o->tx_slots, o->rx_slots, o->buf_size,
 			    o->vnet_hdr_len, o->mtu };
-	int n = snprintf(req, len, "attach %s", name);
+	int n = snprintf(req, len, "%s %s%s%s", verb, name, extra ? " " : "", extra ? extra : "");
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (vals[i])
@@ -145,8 +146,9 @@ int ptl_port_watch(struct ptnet_port *p)
 	return 0;
 }
 
-int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
-		    struct ptnet_port **portp)
+/* Attach (VERB "attach") or monitor ("monitor", EXTRA its words) port NAME. */
+static int port_open(const char *verb, const char *name, const char *extra,
+		     const struct ptnet_port_opts *opts, struct ptnet_port **portp)
 {
 	struct ptnet_port_opts o = { 0 };
 	struct ptc_portname pn;
@@ -158,8 +160,6 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 	int ret, memfd = -1;
 
 	*portp = NULL;
-	if (ptl_guest_name(name))		/* inside a VM: /dev/ptnetN (guest.c) */
-		return ptl_guest_open(name, opts, portp);
 	if (opts)
 		o = *opts;
 	ret = ptc_parse_portname(name, &pn, &o, &given, err, sizeof(err));
@@ -182,7 +182,10 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 		p->ctl_fd = -1;
 		goto fail;
 	}
-	build_request(req, sizeof(req), pn.full, &o);
+	if ((size_t)build_request(req, sizeof(req), verb, pn.full, extra, &o) >= sizeof(req)) {
+		ret = ptl_err(-E2BIG, "request too long for ptnetd");
+		goto fail;
+	}
 	if (send(p->ctl_fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
 		ret = ptl_err(-errno, "cannot talk to ptnetd: %s", strerror(errno));
 		goto fail;
@@ -232,6 +235,46 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 fail:
 	ptnet_port_close(p);
 	return ret;
+}
+
+int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
+		    struct ptnet_port **portp)
+{
+	*portp = NULL;
+	if (ptl_guest_name(name))		/* inside a VM: /dev/ptnetN (guest.c) */
+		return ptl_guest_open(name, opts, portp);
+	return port_open("attach", name, NULL, opts, portp);
+}
+
+int ptnet_monitor_open(const char *name, const char *target, unsigned int dirs,
+		       const void *bpf_insns, unsigned int ninsns,
+		       const struct ptnet_port_opts *opts, struct ptnet_port **portp)
+{
+	static const char *const dname[] = { NULL, "tx", "rx", "both" };
+	char extra[PTC_MAX_MSG];
+	const uint8_t *in = bpf_insns;
+	size_t n;
+
+	*portp = NULL;
+	if (!target || !dirs || dirs > (PTNET_MONITOR_TX | PTNET_MONITOR_RX))
+		return ptl_err(-EINVAL, "a monitor needs a target port and PTNET_MONITOR_TX/RX");
+	if (ninsns > (sizeof(extra) - 256) / 16)
+		return ptl_err(-E2BIG, "filter too long (%u instructions)", ninsns);
+	n = (size_t)snprintf(extra, sizeof(extra), "target=%.64s dir=%s", target, dname[dirs]);
+	if (ninsns) {
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " filter=");
+		/* struct bpf_insn: u16 code, u8 jt, u8 jf, u32 k (host order). */
+		for (unsigned int i = 0; i < ninsns; i++, in += 8) {
+			uint16_t code;
+			uint32_t k;
+
+			memcpy(&code, in, 2);
+			memcpy(&k, in + 4, 4);
+			n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%04x%02x%02x%08x", code,
+					      in[2], in[3], k);
+		}
+	}
+	return port_open("monitor", name, extra, opts, portp);
 }
 
 const struct ptnet_port_info *ptnet_port_info(const struct ptnet_port *p)

@@ -159,6 +159,19 @@ cut -d' ' -f1 "$T/doc.fields" >"$T/doc.field_names"
 while read -r f; do
 	check "record field '$f' is documented" has "$T/doc.field_names" "$f"
 done < <(sort -u "$T/d.port_fields" "$T/d.switch_fields")
+# A monitor's record: a capture of vale0:doc holds one.
+spawn mon "$PTNETCTL" capture vale0:doc -w /dev/null
+check "a monitor of vale0:doc is up" wait_until 20 eval \
+	"\"$PTNETCTL\" list 2>/dev/null | grep -q ' monitor '"
+"$PTNETCTL" --json list 2>/dev/null | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r.get("kind") == "monitor":
+        print("\n".join(r))
+        break' >"$T/d.monitor_fields"
+kill -TERM "${BG[mon]}"
+wait_bg mon 20
+check_eq "the capture stops on SIGTERM with exit 0" "$RC" 0
 while read -r f in_; do
 	case $in_ in
 	all)
@@ -170,6 +183,12 @@ while read -r f in_; do
 	tap_port | vm_port)
 		check "documented $in_ field '$f' is not in a passthrough port's record" \
 			eval "! has \"$T/d.port_fields\" \"$f\""
+		;;
+	monitor_port)
+		check "documented $in_ field '$f' is not in a passthrough port's record" \
+			eval "! has \"$T/d.port_fields\" \"$f\""
+		check "documented $in_ field '$f' is in a monitor's record" \
+			has "$T/d.monitor_fields" "$f"
 		;;
 	*) fail "documented field '$f': unknown 'in' column '$in_'" ;;
 	esac

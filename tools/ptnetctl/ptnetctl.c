@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ptnet/ptnet.h>
+#include "ptnetctl.h"
 #include "common/common.h"
 
 #define MAX_RECS 4096
@@ -213,6 +214,8 @@ static void usage(FILE *f)
 		"  vm add PORT --socket PATH [--rings N] [--slots S] [--buf-size B] [--mac MAC]\n"
 		"                          a port for a QEMU guest (ivshmem-doorbell server on PATH)\n"
 		"  vm del PORT             remove it\n"
+		"  capture PORT [-w FILE|-] [-c COUNT] [-s SNAPLEN] [--rx|--tx] [--nano] [FILTER...]\n"
+		"                          write what PORT sends and receives as pcap (BPF FILTER)\n"
 		"options (before or after the command):\n"
 		"  -s, --socket PATH       ptnetd's socket (default $PTNET_SOCKET or %s)\n"
 		"  -j, --json              machine-readable output\n"
@@ -226,7 +229,10 @@ static const char *const *cmd_opts(const char *cmd)
 	static const char *const tap[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
 	static const char *const vm[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
 	static const char *const none[] = { NULL };
+	static const char *const all[] = { "*", NULL };	/* it parses its own */
 
+	if (!strcmp(cmd, "capture"))
+		return all;
 	if (!strcmp(cmd, "switch"))
 		return sw;
 	if (!strcmp(cmd, "tap"))
@@ -271,6 +277,10 @@ static int split_args(int argc, char **argv, char **args)
 		if (!strcmp(a, "--")) {
 			i++;
 			break;
+		}
+		if (own && own[0] && !strcmp(own[0], "*")) {
+			args[n++] = argv[i];
+			continue;
 		}
 		if (own && is_cmd_opt(a, own)) {
 			args[n++] = argv[i];
@@ -333,6 +343,8 @@ int main(int argc, char **argv)
 	argc = ret + 1;
 	argv = args;
 	cmd = argv[ai++];
+	if (!strcmp(cmd, "capture"))
+		return ptnetctl_capture(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list") || !strcmp(cmd, "stats")) {
 		if (argc - ai > 1) {
 			fprintf(stderr, "ptnetctl: %s takes at most one name\n", cmd);
