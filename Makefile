@@ -23,7 +23,7 @@ endif
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DPTNET_VERSION=\"$(VERSION)\"
 XCFLAGS := -std=gnu11 -fPIC -pthread -MMD -MP $(WFLAGS)
 LDLIBS  := -pthread
-DAEMON_LIBS := -lmnl
+DAEMON_LIBS := -lmnl -linih -lsystemd
 
 ifeq ($(SANITIZE),address)
 O       ?= build-asan

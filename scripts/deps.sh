@@ -3,7 +3,7 @@
 # Only packages that are missing are installed; run as root (or with sudo).
 set -euo pipefail
 
-PKGS=(gcc make libc6-dev libmnl-dev python3 iproute2 procps psmisc iperf3 iputils-ping)
+PKGS=(gcc make libc6-dev libmnl-dev libinih-dev libsystemd-dev pkgconf bash-completion python3 iproute2 procps psmisc iperf3 iputils-ping)
 [ "${PTNET_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PTNET_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()

@@ -63,6 +63,9 @@ void ptd_ctl_rec(struct ptd_conn *c, const char *fmt, ...) __attribute__((format
 int ptd_ctl_check_keys(const struct ptc_tokens *t, int from, const char *const *keys,
 		       const char *what, struct ptd_err *e);
 
+/* The request named NAME (core or a kind's), or NULL: conffile.c runs them too. */
+const struct ptd_request *ptd_ctl_find_request(const char *name);
+
 /* requests.c */
 extern const struct ptd_request ptd_core_requests[];
 
