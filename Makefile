@@ -12,6 +12,10 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+# Where the system's systemd and bash-completion look (their pkg-config files say).
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+BASHCOMPDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 VERSION := 0.1.0
 
 CC      ?= cc
@@ -23,7 +27,7 @@ endif
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE -DPTNET_VERSION=\"$(VERSION)\"
 XCFLAGS := -std=gnu11 -fPIC -pthread -MMD -MP $(WFLAGS)
 LDLIBS  := -pthread
-DAEMON_LIBS := -lmnl -lpcap
+DAEMON_LIBS := -lmnl -lpcap -linih -lsystemd
 
 ifeq ($(SANITIZE),address)
 O       ?= build-asan
@@ -139,11 +143,28 @@ install: all
 	-install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/ 2>/dev/null
 	sed -e 's#@PREFIX@#$(PREFIX)#' -e 's#@LIBDIR@#$(LIBDIR)#' -e 's#@INCDIR@#$(INCDIR)#' \
 		-e 's#@VERSION@#$(VERSION)#' src/lib/libptnet.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libptnet.pc
+	$(MAKE) --no-print-directory install-service
+
+# The service: systemd units, bash completions, ptnetd.conf(5) and a sample
+# configuration (an existing one is never overwritten).
+install-service:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/ptnet
+	for u in ptnetd.service ptnetd.socket; do \
+		sed -e 's#@SBINDIR@#$(SBINDIR)#g' -e 's#@BINDIR@#$(BINDIR)#g' \
+			-e 's#@SYSCONFDIR@#$(SYSCONFDIR)#g' systemd/$$u.in > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u \
+			&& chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	install -m 644 completions/ptnetctl completions/ptnetd completions/ptnet-pktgen \
+		$(DESTDIR)$(BASHCOMPDIR)/
+	install -m 644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ptnet/ptnetd.conf ] || \
+		install -m 644 etc/ptnetd.conf $(DESTDIR)$(SYSCONFDIR)/ptnet/ptnetd.conf
 
 clean:
 	rm -rf build build-asan build-tsan
 
-.PHONY: all check install clean
+.PHONY: all check install install-service clean
 .SECONDARY:
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -3,7 +3,8 @@
 # Only packages that are missing are installed; run as root (or with sudo).
 set -euo pipefail
 
-PKGS=(gcc make libc6-dev libmnl-dev libpcap-dev tcpdump tshark python3 iproute2 procps psmisc iperf3 iputils-ping)
+PKGS=(gcc make libc6-dev libmnl-dev libpcap-dev libinih-dev libsystemd-dev pkgconf bash-completion
+	tcpdump tshark python3 iproute2 procps psmisc iperf3 iputils-ping)
 [ "${PTNET_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PTNET_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 #include "daemon/ctl.h"
 #include "daemon/log.h"
 #include "daemon/port.h"
@@ -146,6 +147,38 @@ static int set_owner(const char *path, const char *owner, const char *group)
 	return 0;
 }
 
+/*
+ * Socket activation (ptnetd.socket): systemd made, bound and listens on the
+ * socket, passed as fd 3 with LISTEN_FDS=1.  Returns 1 if it did (the socket
+ * is ours then, but its file is systemd's), 0 if not, or -errno.
+ */
+static int listen_activated(struct ptd *d)
+{
+	int n = sd_listen_fds(1), fd = SD_LISTEN_FDS_START, ret;
+
+	if (n == 0)
+		return 0;
+	if (n < 0) {
+		LOG_ERR("LISTEN_FDS: %s", strerror(-n));
+		return n;
+	}
+	if (n != 1 || sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
+		LOG_ERR("socket activation: want one listening SOCK_SEQPACKET UNIX socket, got %d "
+			"descriptors (ListenSequentialPacket= in ptnetd.socket)", n);
+		return -EINVAL;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	ret = ptd_ev_add(d, &d->ev_listen, fd, EPOLLIN, on_listen);
+	if (ret)
+		return ret;
+	d->listen_fd = fd;
+	d->sock_activated = true;
+	LOG_INFO("control socket from systemd (fd %d)", fd);
+	return 1;
+}
+
 int ptd_ctl_listen(struct ptd *d)
 {
 	const char *path = d->cfg.sock_path;
@@ -153,6 +186,10 @@ int ptd_ctl_listen(struct ptd *d)
 	char dir[sizeof(sa.sun_path)];
 	char *slash;
 	int fd, ret;
+
+	ret = listen_activated(d);
+	if (ret)
+		return ret < 0 ? ret : 0;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		LOG_ERR("socket path too long: %s", path);
@@ -329,6 +366,11 @@ static const struct ptd_request *find_request(const char *name)
 			if (!strcmp(r->name, name))
 				return r;
 	return NULL;
+}
+
+const struct ptd_request *ptd_ctl_find_request(const char *name)
+{
+	return find_request(name);
 }
 
 /* "attach list ...": the names of every request, generated from the tables. */

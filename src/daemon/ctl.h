@@ -70,6 +70,9 @@ int ptd_ctl_port_opts(const struct ptc_tokens *t, int from, const char *const *o
 int ptd_ctl_check_keys(const struct ptc_tokens *t, int from, const char *const *keys,
 		       const char *what, struct ptd_err *e);
 
+/* The request named NAME (core or a kind's), or NULL: conffile.c runs them too. */
+const struct ptd_request *ptd_ctl_find_request(const char *name);
+
 /* requests.c */
 extern const struct ptd_request ptd_core_requests[];
 

@@ -13,6 +13,8 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
+#include "daemon/conffile.h"
 #include "daemon/ctl.h"
 #include "daemon/log.h"
 #include "daemon/port.h"
@@ -23,6 +25,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ptnetd [options]\n"
+		"  -c, --config FILE       read switches, ports and options from FILE (ptnetd.conf(5));\n"
+		"                          SIGHUP or 'ptnetctl reload' reads it again\n"
 		"  -s, --socket PATH       control socket (default $PTNET_SOCKET or %s)\n"
 		"  -w, --workers N         forwarding threads (default: one per CPU)\n"
 		"      --poll-min-us US    shortest polling window after traffic (default 20)\n"
@@ -43,9 +47,15 @@ static void usage(FILE *f)
 		"  -q, --quiet             errors only\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this help\n"
-		"Runs in the foreground and logs to stderr; SIGINT/SIGTERM stop it cleanly.\n",
+		"Runs in the foreground and logs to stderr; SIGINT/SIGTERM stop it cleanly.\n"
+		"Options on the command line win over the file's.\n",
 		PTNET_DEFAULT_SOCKET, PTD_MAX_SWITCHES, PTD_MAX_TOTAL_PORTS, PTD_MAX_PORTS);
 }
+
+/* -c FILE; and the command line, kept to apply again over the file's options at a reload. */
+static const char *conf_path;
+static int saved_argc;
+static char **saved_argv;
 
 static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 {
@@ -69,14 +79,18 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t v;
 	int c;
 
-	ptd_config_defaults(cfg);
-	while ((c = getopt_long(argc, argv, "s:w:vqVh", lo, NULL)) != -1) {
+	optind = 0;	/* (again from the start at a reload) */
+	while ((c = getopt_long(argc, argv, "s:w:vqVhc:", lo, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			conf_path = optarg;
+			break;
 		case 's':
 			cfg->sock_path = optarg;
 			break;
@@ -179,12 +193,51 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* The command line again over CFG (the file's options): it wins. */
+static int cmdline_again(struct ptd_config *cfg)
+{
+	return parse_args(cfg, saved_argc, saved_argv);
+}
+
+/* -c FILE: the file's options under the command line's, kept in d->conf. */
+static int conf_start(struct ptd *d, struct ptd_conffile *cfile)
+{
+	struct ptd_err e = { "" };
+	int ret;
+
+	ret = ptd_conf_load(conf_path, &cfile->boot, &e);
+	if (ret) {
+		LOG_ERR("%s", e.msg);
+		return ret;
+	}
+	cfile->path = conf_path;
+	cfile->applied = NULL;
+	cfile->cmdline = cmdline_again;
+	ptd_config_defaults(&d->cfg);
+	ptd_conf_options(cfile->boot, &d->cfg);
+	ret = parse_args(&d->cfg, saved_argc, saved_argv);
+	if (ret)
+		return ret;
+	d->conf = cfile;
+	return 0;
+}
+
 static void on_signal(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si = { 0 };
 
 	(void)events;
-	if (read(ev->fd, &si, sizeof(si)) == sizeof(si)) {
+	if (read(ev->fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP && d->conf) {
+		struct ptd_err e = { "" };
+		char sum[128];
+
+		LOG_INFO("SIGHUP: reloading %s", d->conf->path);
+		ptd_conf_reload(d, sum, sizeof(sum), &e);	/* logs the outcome */
+		return;
+	}
+	if (si.ssi_signo) {
 		LOG_INFO("signal %u: shutting down", si.ssi_signo);
 		d->stopping = true;
 	}
@@ -267,7 +320,14 @@ static void teardown(struct ptd *d)
 		ptd_workers_stop(d);
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
-		unlink(d->cfg.sock_path);
+		if (!d->sock_activated)
+			unlink(d->cfg.sock_path);
+	}
+	if (d->conf) {
+		if (d->conf->applied != d->conf->boot)
+			ptd_conf_free(d->conf->applied);
+		ptd_conf_free(d->conf->boot);
+		d->conf = NULL;
 	}
 }
 
@@ -275,20 +335,43 @@ int main(int argc, char **argv)
 {
 	struct ptd d = { .listen_fd = -1, .epfd = -1, .ev_listen.fd = -1, .ev_signal.fd = -1,
 			 .ev_timer.fd = -1 };
+	struct ptd_conffile cfile = { 0 };
 	int ret;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	saved_argc = argc;
+	saved_argv = argv;
+	ptd_config_defaults(&d.cfg);
 	if (parse_args(&d.cfg, argc, argv))
 		return 2;
+	if (conf_path && conf_start(&d, &cfile)) {
+		teardown(&d);
+		ptd_conf_free(cfile.boot);
+		return 2;
+	}
 	ret = setup(&d);
+	if (!ret && d.conf) {
+		struct ptd_err e = { "" };
+		char sum[128];
+
+		ret = ptd_conf_apply(&d, d.conf->boot, sum, sizeof(sum), &e);
+		if (ret)
+			LOG_ERR("%s", e.msg);
+		else
+			LOG_INFO("configuration %s applied: %s", d.conf->path, sum);
+		d.conf->applied = d.conf->boot;
+		ret = ret ? -ECANCELED : 0;
+	}
 	if (ret) {
-		if (ret != -EADDRINUSE && ret != -EEXIST)
+		if (ret != -EADDRINUSE && ret != -EEXIST && ret != -ECANCELED)
 			LOG_ERR("cannot start: %s", strerror(-ret));
 		teardown(&d);
 		return 1;
 	}
 	LOG_INFO("ptnetd %s listening on %s (%u workers)", PTNET_VERSION, d.cfg.sock_path,
 		 d.nworkers);
+	sd_notifyf(0, "READY=1\nSTATUS=running, %u workers\nMAINPID=%ld", d.nworkers,
+		   (long)getpid());
 	while (!d.stopping) {
 		struct epoll_event ev[64];
 		int n = epoll_wait(d.epfd, ev, 64, -1);
@@ -306,6 +389,7 @@ int main(int argc, char **argv)
 		}
 		ptd_defer_run(&d);
 	}
+	sd_notify(0, "STOPPING=1");
 	teardown(&d);
 	LOG_INFO("stopped");
 	return 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "daemon/conffile.h"
 #include "daemon/ctl.h"
 #include "daemon/log.h"
 #include "daemon/port.h"
@@ -222,5 +223,8 @@ const struct ptd_request ptd_core_requests[] = {
 	{ "detach", do_detach, false },
 	{ "switch-add", do_switch_add, false },
 	{ "switch-del", do_switch_del, false },
+	/* the configuration file (conffile.c) */
+	{ "reload", ptd_conf_do_reload, true },
+	{ "save", ptd_conf_do_save, true },
 	{ NULL, NULL, false },
 };

@@ -12,7 +12,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
  *	-Iinclude -Isrc -D_GNU_SOURCE -DPTNET_VERSION='"fuzz"' -std=gnu11 -pthread \
  *	tests/fuzz/fuzz_ctl.c src/common/*.c $(ls src/daemon/*.c | grep -v main.c) \
- *	-lmnl -o build-fuzz/fuzz_ctl
+ *	-lmnl -linih -lsystemd -o build-fuzz/fuzz_ctl
  *   build-fuzz/fuzz_ctl -max_total_time=60 build-fuzz/corpus-ctl
  *
  * Input: byte 0 < 64 selects the parser, the rest being one request line;

@@ -39,7 +39,7 @@ sources() {
 		for f in src/common/*.c src/daemon/*.c; do
 			[ "$f" = src/daemon/main.c ] || echo "$f"
 		done
-		echo -lmnl -lpcap
+		echo -lmnl -lpcap -linih -lsystemd
 		;;
 	esac
 }

@@ -199,6 +199,28 @@ bad:
 	return -1;
 }
 
+/*
+ * save: the records of the running configuration ("rec section=tap
+ * name=vale0:t1 ifname=eth0 mac=...") as a ptnetd.conf(5) file.
+ */
+static void print_conf(const struct recs *rs)
+{
+	printf("# ptnetd.conf(5): the running configuration (ptnetctl save)\n");
+	for (unsigned int i = 0; i < rs->n; i++) {
+		const struct rec *r = &rs->r[i];
+		const char *name = ptc_kv_get(&r->t, 0, "name");
+
+		printf("\n[%s%s%s]\n", get(r, "section"), name ? " " : "", name ? name : "");
+		for (int k = 1; k < r->t.n; k++) {
+			const char *tok = r->t.tok[k], *eq = strchr(tok, '=');
+
+			if (!eq || !strncmp(tok, "section=", 8) || !strncmp(tok, "name=", 5))
+				continue;
+			printf("%.*s = %s\n", (int)(eq - tok), tok, eq + 1);
+		}
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -216,6 +238,8 @@ static void usage(FILE *f)
 		"  vm del PORT             remove it\n"
 		"  capture PORT [-w FILE|-] [-c COUNT] [-s SNAPLEN] [--rx|--tx] [--nano] [FILTER...]\n"
 		"                          write what PORT sends and receives as pcap (BPF FILTER)\n"
+		"  reload                  make ptnetd read its configuration file again\n"
+		"  save                    print the running configuration (ptnetd.conf(5))\n"
 		"options (before or after the command):\n"
 		"  -s, --socket PATH       ptnetd's socket (default $PTNET_SOCKET or %s)\n"
 		"  -j, --json              machine-readable output\n"
@@ -381,6 +405,12 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "tap") || !strcmp(cmd, "vm")) {
 		if (add_request(req, sizeof(req), cmd, argc - ai, argv + ai))
 			return 2;
+	} else if (!strcmp(cmd, "reload") || !strcmp(cmd, "save")) {
+		if (argc - ai != 0) {
+			fprintf(stderr, "ptnetctl: %s takes no arguments\n", cmd);
+			return 2;
+		}
+		snprintf(req, sizeof(req), "%s", cmd);
 	} else {
 		fprintf(stderr, "ptnetctl: unknown command '%s' (try --help)\n", cmd);
 		return 2;
@@ -408,12 +438,16 @@ int main(int argc, char **argv)
 		free(rs.r);
 		return 1;
 	}
-	if (json && (!strcmp(cmd, "list") || !strcmp(cmd, "stats")))
+	if (json && (!strcmp(cmd, "list") || !strcmp(cmd, "stats") || !strcmp(cmd, "save")))
 		print_json(&rs);
 	else if (!strcmp(cmd, "list"))
 		print_list(&rs);
 	else if (!strcmp(cmd, "stats"))
 		print_stats(&rs);
+	else if (!strcmp(cmd, "save"))
+		print_conf(&rs);
+	else if (!strcmp(cmd, "reload") && strlen(status) > 3)
+		printf("%s\n", status + 3);
 	else if (json)
 		printf("{\"ok\":true}\n");
 	else if ((!strcmp(cmd, "tap") || !strcmp(cmd, "vm")) && strlen(status) > 3)
