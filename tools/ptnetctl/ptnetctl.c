@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * ptnetctl - administer ptnetd: list switches and ports, show counters,
- * detach ports, create and delete switches (vale-ctl's role).
+ * detach ports, create and delete switches (vale-ctl's role), show and
+ * flush the MAC table; top (live rates) is in top.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <ptnet/ptnet.h>
 #include "common/common.h"
+#include "ptnetctl.h"
 
 #define MAX_RECS 4096
 
@@ -143,6 +145,18 @@ static void print_stats(const struct recs *rs)
 	}
 }
 
+/* fdb records: one line per learned address, by switch, as ptnetd sent them. */
+static void print_fdb(const struct recs *rs)
+{
+	printf("%-16s %-17s %-24s %8s\n", "SWITCH", "MAC", "PORT", "AGE(S)");
+	for (unsigned int i = 0; i < rs->n; i++) {
+		const struct rec *r = &rs->r[i];
+
+		printf("%-16s %-17s %-24s %8s\n", get(r, "switch"), get(r, "mac"), get(r, "port"),
+		       get(r, "age"));
+	}
+}
+
 /*
  * "tap|vm add NAME [--opt VALUE]..." -> "tap-add NAME opt=VALUE ..." (the
  * daemon checks the values); "tap|vm del NAME".
@@ -213,6 +227,9 @@ static void usage(FILE *f)
 		"  vm add PORT --socket PATH [--rings N] [--slots S] [--buf-size B] [--mac MAC]\n"
 		"                          a port for a QEMU guest (ivshmem-doorbell server on PATH)\n"
 		"  vm del PORT             remove it\n"
+		"  fdb [SWITCH]            the MAC table: address, port, age in seconds\n"
+		"  fdb flush [SWITCH]      forget the learned addresses (root)\n"
+		"  top [SWITCH] [-n COUNT] live rates per port, every second (q quits)\n"
 		"options (before or after the command):\n"
 		"  -s, --socket PATH       ptnetd's socket (default $PTNET_SOCKET or %s)\n"
 		"  -j, --json              machine-readable output\n"
@@ -226,6 +243,7 @@ static const char *const *cmd_opts(const char *cmd)
 	static const char *const tap[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
 	static const char *const vm[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
 	static const char *const none[] = { NULL };
+	static const char *const top[] = { "count", NULL };	/* and -n: its parser checks */
 
 	if (!strcmp(cmd, "switch"))
 		return sw;
@@ -233,6 +251,8 @@ static const char *const *cmd_opts(const char *cmd)
 		return tap;
 	if (!strcmp(cmd, "vm"))
 		return vm;
+	if (!strcmp(cmd, "top"))
+		return top;
 	return none;
 }
 
@@ -333,7 +353,20 @@ int main(int argc, char **argv)
 	argc = ret + 1;
 	argv = args;
 	cmd = argv[ai++];
-	if (!strcmp(cmd, "list") || !strcmp(cmd, "stats")) {
+	if (!strcmp(cmd, "top"))
+		return ptctl_top(argc - ai, argv + ai, json);
+	if (!strcmp(cmd, "fdb")) {
+		int flush = ai < argc && !strcmp(argv[ai], "flush");
+
+		if (argc - ai - flush > 1) {
+			fprintf(stderr, "ptnetctl: usage: ptnetctl fdb [SWITCH] | fdb flush [SWITCH]\n");
+			return 2;
+		}
+		snprintf(req, sizeof(req), "%s%s%.200s", flush ? "fdb-flush" : "fdb",
+			 ai + flush < argc ? " " : "", ai + flush < argc ? argv[ai + flush] : "");
+		if (flush)
+			cmd = "fdb-flush";
+	} else if (!strcmp(cmd, "list") || !strcmp(cmd, "stats")) {
 		if (argc - ai > 1) {
 			fprintf(stderr, "ptnetctl: %s takes at most one name\n", cmd);
 			return 2;
@@ -396,8 +429,13 @@ int main(int argc, char **argv)
 		free(rs.r);
 		return 1;
 	}
-	if (json && (!strcmp(cmd, "list") || !strcmp(cmd, "stats")))
+	if (json && (!strcmp(cmd, "list") || !strcmp(cmd, "stats") || !strcmp(cmd, "fdb")))
 		print_json(&rs);
+	else if (!strcmp(cmd, "fdb"))
+		print_fdb(&rs);
+	else if (!strcmp(cmd, "fdb-flush"))
+		printf(json ? "{\"ok\":true,\"flushed\":%s}\n" : "%s entries flushed\n",
+		       strstr(status, "flushed=") ? strstr(status, "flushed=") + 8 : "0");
 	else if (!strcmp(cmd, "list"))
 		print_list(&rs);
 	else if (!strcmp(cmd, "stats"))
