@@ -61,6 +61,7 @@ struct ptd_metrics {
 	struct mclient *clients[PTD_METRICS_CLIENTS];
 	unsigned int nclients;
 	bool timer_on;
+	bool paused;			/* at the client limit: not accepting */
 	uint64_t last_sleep_ns[PTD_MAX_WORKERS];	/* keeps the sleep counters monotonic */
 };
 
@@ -510,6 +511,10 @@ static void client_close(struct ptd *d, struct mclient *c)
 	m->clients[c->slot]->slot = c->slot;
 	if (!m->nclients)
 		timer_arm(m, false);
+	if (m->paused) {
+		m->paused = false;
+		ptd_ev_mod(d, &m->ev_listen, EPOLLIN);
+	}
 	ptd_defer_free(d, &c->gone, c);
 }
 
@@ -665,21 +670,20 @@ static void on_listen(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 
 	(void)events;
 	for (int round = 0; round < 64; round++) {
-		int fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct mclient *c;
+		int fd;
 
+		/* Full: leave the rest in the backlog until a client goes (client_close). */
+		if (m->nclients == PTD_METRICS_CLIENTS) {
+			ptd_ev_mod(d, &m->ev_listen, 0);
+			m->paused = true;
+			return;
+		}
+		fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				LOG_RATELIMIT(1, "metrics: accept: %s", strerror(errno));
 			return;
-		}
-		if (m->nclients == PTD_METRICS_CLIENTS) {
-			static const char busy[] = "HTTP/1.0 503 Service Unavailable\r\n"
-				"Content-Length: 0\r\nConnection: close\r\n\r\n";
-
-			send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-			close(fd);
-			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c || ptd_ev_add(d, &c->ev, fd, EPOLLIN | EPOLLRDHUP, on_client)) {

@@ -9,7 +9,8 @@
  * counters of every port.  The server is event sources of the control
  * thread (ev.h): non-blocking sockets, at most PTD_METRICS_CLIENTS clients,
  * requests of at most PTD_METRICS_REQ_MAX bytes, and every exchange done
- * within PTD_METRICS_TIMEOUT_S seconds or the client is dropped.
+ * within PTD_METRICS_TIMEOUT_S seconds or the client is dropped; more
+ * clients wait in the listen backlog until one goes.
  */
 #ifndef PTNETD_METRICS_H
 #define PTNETD_METRICS_H
