@@ -5,6 +5,7 @@ set -euo pipefail
 
 PKGS=(gcc make libc6-dev libmnl-dev libpcap-dev libinih-dev libsystemd-dev pkgconf bash-completion
 	tcpdump tshark python3 iproute2 procps psmisc iperf3 iputils-ping)
+PKGS+=(curl tmux prometheus)	# integ/88-metrics (curl, promtool), integ/89-top (tmux)
 [ "${PTNET_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PTNET_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()

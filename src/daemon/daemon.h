@@ -38,6 +38,7 @@
 struct ptd_switch;
 struct ptd_worker;
 struct ptd_deferred;
+struct ptd_metrics;
 
 /* Who asks: the peer of a control connection. */
 struct ptd_cred {
@@ -59,6 +60,7 @@ struct ptd_config {
 	uint32_t poll_min_us, poll_max_us;
 	unsigned int mac_age_s;
 	int sock_mode;			/* -1 = default 0660 */
+	const char *metrics_addr;	/* --metrics ADDR, NULL: none (metrics.h) */
 };
 
 /* ptnetd's defaults (main.c's options start from these; so do the tests). */
@@ -82,6 +84,7 @@ struct ptd {
 	/* The service (conffile.c, ptd_ctl_listen): */
 	struct ptd_conffile *conf;	/* ptnetd -c FILE, else NULL */
 	bool sock_activated;		/* the socket came from systemd: its file is not ours */
+	struct ptd_metrics *metrics;	/* --metrics server, if any */
 };
 
 #endif

@@ -124,9 +124,52 @@ static void learning_port_gone(struct ptd_switch *sw, unsigned int index)
 				sw->mac[s][w] = 0;
 }
 
+static inline void mac_bytes(uint64_t mac, uint8_t m[6])
+{
+	for (unsigned int i = 0; i < 6; i++)
+		m[i] = (uint8_t)(mac >> (8 * i));
+}
+
+/* Control thread, shared lock: workers may learn meanwhile; each word is read once. */
+static unsigned int learning_dump(struct ptd_switch *sw, uint32_t now_s, ptd_fdb_fn fn, void *arg)
+{
+	unsigned int tick = (now_s >> TICK_SHIFT) & 0xff, age_ticks = sw->age_s >> TICK_SHIFT;
+	unsigned int n = 0;
+
+	for (unsigned int s = 0; s < PTD_MAC_SETS; s++)
+		for (unsigned int w = 0; w < PTD_MAC_WAYS; w++) {
+			uint64_t e = PTNET_READ_ONCE(sw->mac[s][w]);
+			struct ptd_fdb_entry ent;
+
+			if (!fresh(e, tick, age_ticks))
+				continue;
+			n++;
+			if (!fn)
+				continue;
+			mac_bytes(ENT_MAC(e), ent.mac);
+			ent.port = (uint16_t)(ENT_PORT(e) - 1);
+			ent.age_s = ((tick - ENT_TICK(e)) & 0xff) << TICK_SHIFT;
+			fn(&ent, arg);
+		}
+	return n;
+}
+
+/* Lock held exclusively: no worker is learning, plain stores would do; keep them untorn anyway. */
+static unsigned int learning_flush(struct ptd_switch *sw, uint32_t now_s)
+{
+	unsigned int n = learning_dump(sw, now_s, NULL, NULL);
+
+	for (unsigned int s = 0; s < PTD_MAC_SETS; s++)
+		for (unsigned int w = 0; w < PTD_MAC_WAYS; w++)
+			PTNET_WRITE_ONCE(sw->mac[s][w], 0);
+	return n;
+}
+
 const struct ptd_lookup_ops ptd_learning_ops = {
 	.lookup = learning_lookup,
 	.port_gone = learning_port_gone,
+	.dump = learning_dump,
+	.flush = learning_flush,
 };
 
 /* Periodic (control thread, shared lock): drop expired entries. */

@@ -17,6 +17,7 @@
 #include "daemon/conffile.h"
 #include "daemon/ctl.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/port.h"
 #include "daemon/switch.h"
 #include "daemon/worker.h"
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 		"      --max-mem MIB       memory of all port regions (default 8192)\n"
 		"      --uid-max-ports N   ports one non-root uid may hold (default unlimited)\n"
 		"      --uid-max-mem MIB   port memory one non-root uid may use (default unlimited)\n"
+		"      --metrics ADDR      serve Prometheus metrics (GET /metrics) on 127.0.0.1:PORT,\n"
+		"                          [::1]:PORT, localhost:PORT or a UNIX socket PATH\n"
 		"  -v, --verbose           more log output\n"
 		"  -q, --quiet             errors only\n"
 		"  -V, --version           print the version\n"
@@ -80,6 +83,7 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "metrics", required_argument, NULL, 100 },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t v;
@@ -167,6 +171,17 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 			else
 				cfg->uid_max_mem = (uint64_t)v << 20;
 			break;
+		case 100: {
+			struct ptd_metrics_addr a;
+			struct ptd_err e;
+
+			if (ptd_metrics_parse_addr(optarg, &a, &e)) {
+				fprintf(stderr, "ptnetd: %s\n", e.msg);
+				return -EINVAL;
+			}
+			cfg->metrics_addr = optarg;
+			break;
+		}
 		case 'v':
 			ptd_log_level = LOG_LVL_DEBUG;
 			break;
@@ -289,6 +304,9 @@ static int setup(struct ptd *d)
 	ret = ptd_ctl_listen(d);
 	if (ret)
 		return ret;
+	ret = ptd_metrics_start(d);
+	if (ret)
+		return ret;
 	/* Workers start after the signal mask is set: they inherit it. */
 	return ptd_workers_start(d);
 }
@@ -315,6 +333,7 @@ static void teardown(struct ptd *d)
 		d->sw[0] = d->sw[--d->nsw];
 		ptd_switch_free(sw);
 	}
+	ptd_metrics_stop(d);
 	ptd_defer_run(d);
 	if (d->workers)
 		ptd_workers_stop(d);

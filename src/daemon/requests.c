@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * requests.c - the core control requests (docs/protocol.md): list, stats,
- * detach, switch-add, switch-del.  Each port kind adds its own requests
+ * detach, switch-add, switch-del, fdb, fdb-flush.  Each port kind adds its own requests
  * (attach, tap-add, vm-add, ...) in its own file.  A handler returns 0
  * with the "ok" text in R, or -errno with the reason in E (ctl.c replies).
  */
@@ -208,6 +208,85 @@ static int do_switch_del(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t
 	return ptd_switch_del(d, t->tok[1], e);
 }
 
+/* fdb [SWITCH]: the MAC table of each switch (or of SWITCH), one record per entry. */
+struct fdb_walk {
+	struct ptd_conn *c;
+	struct ptd_switch *sw;
+};
+
+static void fdb_rec(const struct ptd_fdb_entry *ent, void *arg)
+{
+	const struct fdb_walk *fw = arg;
+	const struct ptd_port *p = ent->port < PTD_MAX_PORTS ? fw->sw->ports[ent->port] : NULL;
+	char mac[18];
+
+	if (!p)
+		return;		/* its port is leaving: port_gone clears it */
+	ptc_format_mac(ent->mac, mac);
+	ptd_ctl_rec(fw->c, "rec type=fdb switch=%s mac=%s port=%s age=%u", fw->sw->name, mac,
+		    p->name, (unsigned)ent->age_s);
+}
+
+static int fdb_switches(struct ptd *d, const struct ptc_tokens *t, const char *usage,
+			struct ptd_switch **one, struct ptd_err *e)
+{
+	*one = NULL;
+	if (t->n > 2)
+		return ptd_err(e, -EINVAL, "usage: %s", usage);
+	if (t->n == 2 && !(*one = ptd_switch_find(d, t->tok[1])))
+		return ptd_err(e, -ENOENT, "no switch named %.64s", t->tok[1]);
+	return 0;
+}
+
+static int do_fdb(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t, struct ptd_reply *r,
+		  struct ptd_err *e)
+{
+	struct ptd_switch *one;
+	unsigned int nrec = 0;
+	uint32_t now_s = ptd_now_s();
+	int ret = fdb_switches(d, t, "fdb [SWITCH]", &one, e);
+
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < d->nsw; i++) {
+		struct fdb_walk fw = { .c = c, .sw = d->sw[i] };
+
+		if (one && one != fw.sw)
+			continue;
+		pthread_rwlock_rdlock(&fw.sw->lock);
+		nrec += fw.sw->ops->dump(fw.sw, now_s, fdb_rec, &fw);
+		pthread_rwlock_unlock(&fw.sw->lock);
+	}
+	snprintf(r->text, sizeof(r->text), "count=%u", nrec);
+	return 0;
+}
+
+/* fdb-flush [SWITCH] (root): forget the learned addresses; traffic floods until relearned. */
+static int do_fdb_flush(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
+			struct ptd_reply *r, struct ptd_err *e)
+{
+	struct ptd_switch *one;
+	unsigned int n = 0;
+	uint32_t now_s = ptd_now_s();
+	int ret = fdb_switches(d, t, "fdb-flush [SWITCH]", &one, e);
+
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < d->nsw; i++) {
+		struct ptd_switch *sw = d->sw[i];
+
+		if (one && one != sw)
+			continue;
+		pthread_rwlock_wrlock(&sw->lock);
+		n += sw->ops->flush(sw, now_s);
+		pthread_rwlock_unlock(&sw->lock);
+	}
+	LOG_INFO("MAC table%s%s flushed (%u entries) on request of pid %d", one ? " of " : "s",
+		 one ? one->name : "", n, (int)c->pid);
+	snprintf(r->text, sizeof(r->text), "flushed=%u", n);
+	return 0;
+}
+
 /* hello: only the first request of a connection (ctl.c); a second one is an error. */
 static int do_hello(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 		    struct ptd_reply *r, struct ptd_err *e)
@@ -226,5 +305,7 @@ const struct ptd_request ptd_core_requests[] = {
 	/* the configuration file (conffile.c) */
 	{ "reload", ptd_conf_do_reload, true },
 	{ "save", ptd_conf_do_save, true },
+	{ "fdb", do_fdb, false },
+	{ "fdb-flush", do_fdb_flush, true },
 	{ NULL, NULL, false },
 };

@@ -18,6 +18,15 @@
 #define PTD_DST_NONE	0xffffu
 
 struct ptd_switch;
+
+/* One MAC table entry, as ptd_lookup_ops.dump reports it. */
+struct ptd_fdb_entry {
+	uint8_t mac[6];
+	uint16_t port;			/* index in sw->ports */
+	uint32_t age_s;			/* seconds since last seen (the table's resolution) */
+};
+typedef void (*ptd_fdb_fn)(const struct ptd_fdb_entry *ent, void *arg);
+
 struct ptd_lookup_ops {
 	/*
 	 * Returns the destination port index (or PTD_DST_*) of a frame from SRC;
@@ -26,6 +35,14 @@ struct ptd_lookup_ops {
 	uint16_t (*lookup)(struct ptd_switch *sw, struct ptd_port *src, const uint8_t eth[12],
 			   uint32_t now_s);
 	void (*port_gone)(struct ptd_switch *sw, unsigned int index);
+	/*
+	 * The entries in force (not aged out), each passed to FN; returns how
+	 * many.  Control thread, switch lock held shared: workers keep
+	 * learning meanwhile, and each entry is read once, whole.
+	 */
+	unsigned int (*dump)(struct ptd_switch *sw, uint32_t now_s, ptd_fdb_fn fn, void *arg);
+	/* Forget every entry; returns how many were in force.  Lock held exclusively. */
+	unsigned int (*flush)(struct ptd_switch *sw, uint32_t now_s);
 };
 
 #define PTD_MAC_SETS	256

@@ -105,16 +105,26 @@ static void *worker_main(void *arg)
 {
 	struct ptd_worker *w = arg;
 	struct epoll_event ev[64];
-	uint64_t last_work = now_ns(), slept_at = 0;
+	uint64_t last_work = now_ns(), slept_at = 0, t_prev = last_work;
 	bool stop = false;
 
 	while (!stop) {
-		bool cmd = false, woke = false;
-		unsigned int work = 0;
+		bool cmd = false, woke = false, sleep = !w->nact;
+		unsigned int work = 0, kicks = 0;
 		uint64_t t;
 		int n;
 
-		n = epoll_wait(w->epfd, ev, 64, w->nact ? 0 : -1);
+		if (sleep)
+			PTNET_WRITE_ONCE(w->ws.asleep_since, t_prev);
+		n = epoll_wait(w->epfd, ev, 64, sleep ? -1 : 0);
+		if (sleep) {
+			t = now_ns();
+			ptd_wstat_add(w->ws.sleep_ns, t - t_prev);
+			PTNET_WRITE_ONCE(w->ws.asleep_since, 0);
+			if (n > 0)
+				ptd_wstat_add(w->ws.wakeups, 1);
+			t_prev = t;
+		}
 		for (int i = 0; i < n; i++) {
 			struct ptd_txq *q = ev[i].data.ptr;
 
@@ -132,16 +142,31 @@ static void *worker_main(void *arg)
 				epoll_ctl(w->epfd, EPOLL_CTL_DEL, q->kick_rfd, NULL);
 			}
 			ptnet_stat_add(&q->port->st.kicks, 1);
+			kicks++;
 			if (!q->active) {
 				activate(w, q);
 				woke = true;
 			}
 		}
+		if (kicks)
+			ptd_wstat_add(w->ws.kicks, kicks);
 		if (cmd)
 			stop = run_cmds(w);
-		for (unsigned int i = 0; i < w->nact; i++)
-			work += ptd_txq_forward(w->act[i]);
+		for (unsigned int i = 0; i < w->nact; i++) {
+			unsigned int c = ptd_txq_forward(w->act[i]);
+
+			if (c) {
+				ptd_wstat_add(w->ws.batches[ptd_batch_bucket(c)], 1);
+				ptd_wstat_add(w->ws.batch_slots, c);
+				work += c;
+			}
+		}
 		t = now_ns();
+		if (work)
+			ptd_wstat_add(w->ws.busy_ns, t - t_prev);
+		else
+			ptd_wstat_add(w->ws.poll_ns, t - t_prev);
+		t_prev = t;
 		if (woke && slept_at) {
 			/* A kick after sleeping: would a longer poll have caught it? */
 			uint64_t gap_us = (t - slept_at) / 1000;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <ptnet/barrier.h>
 #include "daemon/port.h"
 
 /* Worker command (from the control thread, synchronous). */
@@ -18,6 +19,34 @@ struct ptd_wcmd {
 #define PTD_WCMD_ADD	1
 #define PTD_WCMD_DEL	2
 #define PTD_WCMD_STOP	3
+
+/*
+ * A worker's activity, for the metrics (metrics.c).  Only the worker
+ * writes it, with ptd_wstat_add (a relaxed load and store: no locked
+ * instruction, once per round or per batch, never per packet); the control
+ * thread reads each value with PTNET_READ_ONCE, whole but not as a snapshot.
+ * busy + poll + sleep is the worker's life; the sleep in progress is
+ * (now - asleep_since) while asleep_since is not 0.
+ */
+#define PTD_BATCH_BUCKETS	11	/* batches of <= 1, 2, 4, ..., 512 slots, and more */
+struct ptd_worker_stats {
+	uint64_t busy_ns;		/* rounds that forwarded something */
+	uint64_t poll_ns;		/* rounds of polling active rings that found nothing */
+	uint64_t sleep_ns;		/* finished sleeps in epoll_wait */
+	uint64_t asleep_since;		/* CLOCK_MONOTONIC ns the current sleep began, 0: awake */
+	uint64_t wakeups;		/* sleeps ended by a kick or a command */
+	uint64_t kicks;			/* kick events taken */
+	uint64_t batches[PTD_BATCH_BUCKETS];	/* batch-size histogram (not cumulative) */
+	uint64_t batch_slots;		/* sum of the batch sizes */
+};
+#define ptd_wstat_add(x, v)	PTNET_WRITE_ONCE((x), PTNET_READ_ONCE(x) + (v))
+
+static inline unsigned int ptd_batch_bucket(uint32_t slots)
+{
+	unsigned int b = slots <= 1 ? 0 : 32 - (unsigned int)__builtin_clz(slots - 1);
+
+	return b < PTD_BATCH_BUCKETS - 1 ? b : PTD_BATCH_BUCKETS - 1;
+}
 
 struct ptd_worker {
 	unsigned int id;
@@ -32,7 +61,7 @@ struct ptd_worker {
 	unsigned int nact;
 	/* adaptive polling window */
 	uint32_t poll_us, poll_min_us, poll_max_us;
-	uint64_t busy_ns, loops;	/* diagnostics */
+	struct ptd_worker_stats ws;	/* activity (metrics) */
 };
 
 int ptd_workers_start(struct ptd *d);

@@ -18,8 +18,9 @@
 # table row whose first cell starts with a backtick; the name is the first
 # word inside those backticks (`attach NAME ...` -> attach); tables under
 # "### " subsections are not read.  The "in"
-# column of Record fields (all, port, switch, tap port, vm port) says which
-# records must carry a field.  PROTOCOL_DOC=FILE checks another file.
+# column of Record fields (all, port, switch, tap port, vm port, fdb) says
+# which records must carry a field; fdb records come from an fdb request
+# after the port sent one frame.  PROTOCOL_DOC=FILE checks another file.
 . "$(dirname "$0")/lib.sh"
 
 DOC=${PROTOCOL_DOC:-$ROOT/docs/protocol.md}
@@ -30,6 +31,8 @@ PENDING=""
 start_ptnetd -w 1
 spawn h "$TBIN/tb-port" hold vale0:doc
 check "a port is attached" wait_line h '^READY' 20
+spawn f "$TBIN/tb-send" -p vale0:fdb -n 1 --hold
+check "a port sent a frame (an fdb entry)" wait_line f '^DONE' 20
 
 # Ask ptnetd: writes $T/d.requests, $T/d.port_fields, $T/d.switch_fields,
 # $T/d.port_counters, $T/d.switch_counters (one name a line).
@@ -80,6 +83,9 @@ sets = {
     "port_counters": [k for k in sp if k not in lp],
     "switch_counters": [k for k in ss if k not in ls],
 }
+r, frecs = call("fdb")
+print("fdb ->", r, "(%d records)" % len(frecs))
+sets["fdb_fields"] = list(frecs[0]) if frecs else []
 for k, v in sets.items():
     with open("%s.%s" % (out, k), "w") as f:
         f.write("".join(x + "\n" for x in v))
@@ -172,6 +178,8 @@ for r in json.load(sys.stdin):
 kill -TERM "${BG[mon]}"
 wait_bg mon 20
 check_eq "the capture stops on SIGTERM with exit 0" "$RC" 0
+done < <(sort -u "$T/d.port_fields" "$T/d.switch_fields" "$T/d.fdb_fields")
+check "ptnetd sent an fdb record" test -s "$T/d.fdb_fields"
 while read -r f in_; do
 	case $in_ in
 	all)
@@ -180,6 +188,7 @@ while read -r f in_; do
 		;;
 	port) check "documented field '$f' is in a port's record" has "$T/d.port_fields" "$f" ;;
 	switch) check "documented field '$f' is in a switch's record" has "$T/d.switch_fields" "$f" ;;
+	fdb) check "documented field '$f' is in an fdb record" has "$T/d.fdb_fields" "$f" ;;
 	tap_port | vm_port)
 		check "documented $in_ field '$f' is not in a passthrough port's record" \
 			eval "! has \"$T/d.port_fields\" \"$f\""
@@ -197,4 +206,7 @@ done <"$T/doc.fields"
 kill -TERM "${BG[h]}"
 wait_bg h 20
 check_eq "port holder exit status" "$RC" 0
+kill -TERM "${BG[f]}"
+wait_bg f 20
+check_eq "fdb sender exit status" "$RC" 0
 finish

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * ptnetctl - administer ptnetd: list switches and ports, show counters,
- * detach ports, create and delete switches (vale-ctl's role).
+ * detach ports, create and delete switches (vale-ctl's role), show and
+ * flush the MAC table; top (live rates) is in top.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <ptnet/ptnet.h>
 #include "ptnetctl.h"
 #include "common/common.h"
+#include "ptnetctl.h"
 
 #define MAX_RECS 4096
 
@@ -144,6 +146,18 @@ static void print_stats(const struct recs *rs)
 	}
 }
 
+/* fdb records: one line per learned address, by switch, as ptnetd sent them. */
+static void print_fdb(const struct recs *rs)
+{
+	printf("%-16s %-17s %-24s %8s\n", "SWITCH", "MAC", "PORT", "AGE(S)");
+	for (unsigned int i = 0; i < rs->n; i++) {
+		const struct rec *r = &rs->r[i];
+
+		printf("%-16s %-17s %-24s %8s\n", get(r, "switch"), get(r, "mac"), get(r, "port"),
+		       get(r, "age"));
+	}
+}
+
 /*
  * "tap|vm add NAME [--opt VALUE]..." -> "tap-add NAME opt=VALUE ..." (the
  * daemon checks the values); "tap|vm del NAME".
@@ -240,6 +254,9 @@ static void usage(FILE *f)
 		"                          write what PORT sends and receives as pcap (BPF FILTER)\n"
 		"  reload                  make ptnetd read its configuration file again\n"
 		"  save                    print the running configuration (ptnetd.conf(5))\n"
+		"  fdb [SWITCH]            the MAC table: address, port, age in seconds\n"
+		"  fdb flush [SWITCH]      forget the learned addresses (root)\n"
+		"  top [SWITCH] [-n COUNT] live rates per port, every second (q quits)\n"
 		"options (before or after the command):\n"
 		"  -s, --socket PATH       ptnetd's socket (default $PTNET_SOCKET or %s)\n"
 		"  -j, --json              machine-readable output\n"
@@ -254,6 +271,7 @@ static const char *const *cmd_opts(const char *cmd)
 	static const char *const vm[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
 	static const char *const none[] = { NULL };
 	static const char *const all[] = { "*", NULL };	/* it parses its own */
+	static const char *const top[] = { "count", NULL };	/* and -n: its parser checks */
 
 	if (!strcmp(cmd, "capture"))
 		return all;
@@ -263,6 +281,8 @@ static const char *const *cmd_opts(const char *cmd)
 		return tap;
 	if (!strcmp(cmd, "vm"))
 		return vm;
+	if (!strcmp(cmd, "top"))
+		return top;
 	return none;
 }
 
@@ -370,6 +390,20 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "capture"))
 		return ptnetctl_capture(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list") || !strcmp(cmd, "stats")) {
+	if (!strcmp(cmd, "top"))
+		return ptctl_top(argc - ai, argv + ai, json);
+	if (!strcmp(cmd, "fdb")) {
+		int flush = ai < argc && !strcmp(argv[ai], "flush");
+
+		if (argc - ai - flush > 1) {
+			fprintf(stderr, "ptnetctl: usage: ptnetctl fdb [SWITCH] | fdb flush [SWITCH]\n");
+			return 2;
+		}
+		snprintf(req, sizeof(req), "%s%s%.200s", flush ? "fdb-flush" : "fdb",
+			 ai + flush < argc ? " " : "", ai + flush < argc ? argv[ai + flush] : "");
+		if (flush)
+			cmd = "fdb-flush";
+	} else if (!strcmp(cmd, "list") || !strcmp(cmd, "stats")) {
 		if (argc - ai > 1) {
 			fprintf(stderr, "ptnetctl: %s takes at most one name\n", cmd);
 			return 2;
@@ -438,8 +472,14 @@ int main(int argc, char **argv)
 		free(rs.r);
 		return 1;
 	}
-	if (json && (!strcmp(cmd, "list") || !strcmp(cmd, "stats") || !strcmp(cmd, "save")))
+	if (json && (!strcmp(cmd, "list") || !strcmp(cmd, "stats") || !strcmp(cmd, "save") ||
+		     !strcmp(cmd, "fdb")))
 		print_json(&rs);
+	else if (!strcmp(cmd, "fdb"))
+		print_fdb(&rs);
+	else if (!strcmp(cmd, "fdb-flush"))
+		printf(json ? "{\"ok\":true,\"flushed\":%s}\n" : "%s entries flushed\n",
+		       strstr(status, "flushed=") ? strstr(status, "flushed=") + 8 : "0");
 	else if (!strcmp(cmd, "list"))
 		print_list(&rs);
 	else if (!strcmp(cmd, "stats"))

@@ -6,4 +6,7 @@
 /* ptnetctl capture PORT ... (capture.c); ARGV[0] is "capture". */
 int ptnetctl_capture(int argc, char **argv);
 
+/* top.c: ptnetctl top [SWITCH] [-n COUNT] (ARGV: the words after "top").  Exit status. */
+int ptctl_top(int argc, char **argv, int json);
+
 #endif
