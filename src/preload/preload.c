@@ -21,7 +21,7 @@
 #define EXPORT __attribute__((visibility("default")))
 
 pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
-int g_debug;
+int g_debug;	/* 0 unknown, 1 PTNET_DEBUG set, -1 not */
 struct pnm_real real;
 static struct pnm_file *g_tab[PNM_MAX_FD];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -30,13 +30,29 @@ void pnm_dbg(const char *fmt, ...)
 {
 	va_list ap;
 	char buf[512];
+	int n;
+	ssize_t w;
 
-	if (!g_debug)
+	/*
+	 * Read here, not only at load: a sanitizer runtime may call an
+	 * interposed function (and so pnm_init) before the environment is set up.
+	 */
+	if (!g_debug) {
+		const char *d = getenv("PTNET_DEBUG");
+
+		g_debug = d && *d && strcmp(d, "0") ? 1 : -1;
+	}
+	if (g_debug < 0)
 		return;
+	n = snprintf(buf, sizeof(buf), "ptnet-netmap[%d]: ", (int)getpid());
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "ptnet-netmap[%d]: %s\n", (int)getpid(), buf);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	w = write(2, buf, (size_t)n);	/* one write per line: no stdio buffering */
+	(void)w;
 }
 
 static void *next_sym(const char *name)
@@ -52,9 +68,6 @@ static void *next_sym(const char *name)
 
 static void do_init(void)
 {
-	const char *d = getenv("PTNET_DEBUG");
-
-	g_debug = d && *d && strcmp(d, "0");
 	real.openat = next_sym("openat");
 	real.close = next_sym("close");
 	real.dup = next_sym("dup");
