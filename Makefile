@@ -56,6 +56,8 @@ PKTGEN_SRC  := $(wildcard tools/ptnet-pktgen/*.c) $(wildcard tools/common/*.c)
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 TESTBIN_SRC := $(wildcard tests/bin/*.c)
 BENCH_SRC   := $(wildcard bench/*.c)
+PRELOAD_SRC := $(wildcard src/preload/*.c)
+NMTEST_SRC  := $(wildcard tests/netmap/*.c)
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
@@ -70,8 +72,11 @@ BINS    := $(O)/bin/ptnetd $(O)/bin/ptnetctl $(O)/bin/ptnet-pktgen
 UNITS   := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 TESTBINS := $(patsubst tests/bin/%.c,$(O)/tests/bin/%,$(TESTBIN_SRC))
 BENCHES := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+PRELOAD := $(O)/lib/libptnet-netmap.so
+PTNETRUN := $(O)/bin/ptnet-run
+NMTESTS := $(patsubst tests/netmap/%.c,$(O)/tests/netmap/%,$(NMTEST_SRC))
 
-all: $(BINS) $(LIBSO) $(UNITS) $(TESTBINS) $(BENCHES)
+all: $(BINS) $(LIBSO) $(UNITS) $(TESTBINS) $(BENCHES) $(PRELOAD) $(PTNETRUN) $(NMTESTS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -123,20 +128,41 @@ $(O)/bench/%: $(O)/obj/bench/%.o $(LIBA)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
 
+# libptnet-netmap.so: /dev/netmap for unmodified netmap programs (LD_PRELOAD),
+# with libptnet inside it; it exports only the calls it interposes.
+$(PRELOAD): $(call obj,$(PRELOAD_SRC)) $(LIB_OBJ) $(COMMON_OBJ) src/preload/preload.map
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) -shared -Wl,--version-script=src/preload/preload.map -Wl,-z,defs $(LDFLAGS) \
+		-o $@ $(call obj,$(PRELOAD_SRC)) $(LIB_OBJ) $(COMMON_OBJ) $(LDLIBS) -ldl
+
+$(PTNETRUN): tools/ptnet-run/ptnet-run.sh
+	@mkdir -p $(dir $@)
+	$(E) "  GEN     $@"
+	$(Q)sed -e 's#@LIBDIR@#$(LIBDIR)#' $< > $@ && chmod 755 $@
+
+# netmap-API test programs: their own copy of netmap's structs, no libptnet.
+$(O)/tests/netmap/%: $(O)/obj/tests/netmap/%.o
+	@mkdir -p $(dir $@)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 check: all
 	tests/runtests.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(INCDIR)/ptnet $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man4 \
-		$(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 755 $(O)/bin/ptnetd $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/bin/ptnetctl $(O)/bin/ptnet-pktgen $(DESTDIR)$(BINDIR)/
 	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBSO) $(PRELOAD) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(PTNETRUN) $(DESTDIR)$(BINDIR)/
 	ln -sf libptnet.so.0 $(DESTDIR)$(LIBDIR)/libptnet.so
 	install -m 644 include/ptnet/*.h $(DESTDIR)$(INCDIR)/ptnet/
+	-install -m 644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/ 2>/dev/null
 	-install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/ 2>/dev/null
 	-install -m 644 man/man4/*.4 $(DESTDIR)$(MANDIR)/man4/ 2>/dev/null
 	-install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/ 2>/dev/null

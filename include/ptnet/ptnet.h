@@ -144,6 +144,16 @@ int ptnet_port_fd(const struct ptnet_port *port);
 int ptnet_port_arm(struct ptnet_port *port, unsigned int what);
 void ptnet_port_disarm(struct ptnet_port *port);
 
+/*
+ * For callers that wait on rings themselves (the netmap preload library):
+ * the fd that becomes readable when ptnetd signals TX ring RING
+ * (WHAT = PTNET_WAIT_TX) or RX ring RING (PTNET_WAIT_RX), or, with WHAT = 0,
+ * the control connection, which hangs up when ptnetd goes away.  Read the
+ * ring fds non-blocking to empty them.  The fds stay the port's: do not
+ * close them.  Returns the fd or -EINVAL.
+ */
+int ptnet_ring_fd(const struct ptnet_port *port, unsigned int what, unsigned int ring);
+
 /* Human-readable reason for the last failure in this thread ("" if none). */
 const char *ptnet_errmsg(void);
 

@@ -301,3 +301,14 @@ int ptnet_port_fd(const struct ptnet_port *p)
 {
 	return p->epfd;
 }
+
+int ptnet_ring_fd(const struct ptnet_port *p, unsigned int what, unsigned int ring)
+{
+	if (what == 0)
+		return p->ctl_fd;
+	if (what == PTNET_WAIT_TX && ring < p->ntx)
+		return p->r[ring].irq_fd;
+	if (what == PTNET_WAIT_RX && ring < p->nrx)
+		return p->r[p->ntx + ring].irq_fd;
+	return -EINVAL;
+}
