@@ -389,7 +389,6 @@ int main(int argc, char **argv)
 	cmd = argv[ai++];
 	if (!strcmp(cmd, "capture"))
 		return ptnetctl_capture(argc - 1, argv + 1);
-	if (!strcmp(cmd, "list") || !strcmp(cmd, "stats")) {
 	if (!strcmp(cmd, "top"))
 		return ptctl_top(argc - ai, argv + ai, json);
 	if (!strcmp(cmd, "fdb")) {
