@@ -216,6 +216,8 @@ def cmd_summary(args):
     print("-" * len(hdr))
     per_rep = []
     verdicts = []
+    # The same table for bench/plot.py (summary.png beside summary.txt).
+    tsv = open(os.path.join(res, "summary.tsv"), "w")
     for title, better, flt, fn, kimpls, target in rows:
         p_vals = values(select(recs, impl="ptnet", **flt), fn)
         p_med = statistics.median(p_vals.values()) if p_vals else None
@@ -247,6 +249,9 @@ def cmd_summary(args):
                 first = False
             print("%-34s %-14s %9s  %-21s %-24s %s" % (
                 label, IMPL_LABEL[impl], fmt(med), spread, ratio_s, tgt_s))
+            if vals:
+                tsv.write("%s\t%s\t%g\t%g\t%g\n" % (title, IMPL_LABEL[impl], med,
+                                                    min(vals.values()), max(vals.values())))
             per_rep.append((title, IMPL_LABEL[impl], [vals.get(k) for k in reps]))
     print("(rates: receiver side; Gbps counts Ethernet frame bytes without FCS; ratios are"
           " ratios of medians, in parentheses the\n range of per-repetition ratios of"

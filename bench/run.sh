@@ -515,6 +515,9 @@ done
 
 # ---------------------------------------------------------------- report
 python3 "$REPORT" summary "$RES" | tee "$RES/summary.txt"
+python3 "$BENCH_DIR/plot.py" "$RES/summary.tsv" "$RES/summary.png" \
+	"bench/run.sh: ptnet vs the kernel (medians, min..max)" &&
+	[ -s "$RES/summary.png" ] && log "run.sh: picture of the table in $RES/summary.png"
 rc=${PIPESTATUS[0]}
 [ $FAILED -ne 0 ] && rc=1
 exit $rc

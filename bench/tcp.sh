@@ -78,9 +78,12 @@ for r in $(seq "$reps"); do
 	done
 	echo "# rep $r done" >&2
 done
-python3 - "$out/res" <<'PY'
+res=bench/results/tcp-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$res"
+python3 - "$out/res" "$res/table.tsv" <<'PY' | tee "$res/table.txt"
 import sys, statistics as st
 rows = [l.split() for l in open(sys.argv[1]) if len(l.split()) == 3]
+tsv = open(sys.argv[2], "w")
 v = {}
 for p, m, x in rows:
     try: v.setdefault((p, m), []).append(float(x))
@@ -93,4 +96,7 @@ for m in ("tcp1", "tcp4", "rtt"):
         xs = v.get((p, m), [0]); med = st.median(xs)
         ratio = "" if p == "ptnet" or not med else f"{base / med:.2f}x"
         print(f"{names[m]:24} {p:8} {med:8.2f} {min(xs):7.2f}..{max(xs):<7.2f} {ratio:>11}")
+        tsv.write(f"{names[m]}\t{p}\t{med}\t{min(xs)}\t{max(xs)}\n")
 PY
+python3 bench/plot.py "$res/table.tsv" "$res/table.png" "bench/tcp.sh: TCP between two netns (medians, min..max)" &&
+	[ -s "$res/table.png" ] && echo "# table and picture: $res/table.txt, $res/table.png" >&2

@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(gcc make libc6-dev libmnl-dev libpcap-dev libinih-dev libsystemd-dev pkgconf bash-completion
 	tcpdump tshark python3 iproute2 procps psmisc iperf3 iputils-ping)
 PKGS+=(curl tmux prometheus)	# integ/88-metrics (curl, promtool), integ/89-top (tmux)
+PKGS+=(gnuplot-nox)	# bench/plot.py: the benchmark tables as pictures
 [ "${PTNET_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PTNET_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()

@@ -166,9 +166,10 @@ for r in $(seq "$ROUNDS"); do
 done
 "$PTNETCTL" stats > "$OUT/ptnetd-stats.txt" 2>&1
 
-python3 - "$RES" "$OUT/summary.txt" <<'EOF'
+python3 - "$RES" "$OUT/summary.txt" "$OUT/summary.tsv" <<'EOF'
 import sys, statistics
 rows = {}
+tsv = open(sys.argv[3], "w")
 for line in open(sys.argv[1]):
     s, m, v = line.split()
     rows.setdefault((s, m), []).append(float(v))
@@ -185,6 +186,10 @@ for m, label, fmt in (("tcp_gbps", "TCP throughput, Gbit/s", "%.2f"),
     sb = fmt % b if b is not None else "-"
     ratio = "%.2fx" % (a / b) if a and b else "-"
     out.append("%-28s %14s %14s %8s" % (label, sa, sb, ratio))
+    for s_ in ("ptnet", "virtio-tap"):
+        v = rows.get((s_, m))
+        if v:
+            tsv.write("%s\t%s\t%g\t%g\t%g\n" % (label, s_, statistics.median(v), min(v), max(v)))
 out.append("samples: " + "; ".join("%s %s: %s" % (s, m, " ".join("%.4g" % x for x in v))
                                    for (s, m), v in sorted(rows.items())))
 a, b = med("ptnet", "tcp_gbps"), med("virtio-tap", "tcp_gbps")
@@ -194,4 +199,6 @@ text = "\n".join(out)
 print(text)
 open(sys.argv[2], "w").write(text + "\n")
 EOF
+python3 "$ROOT/bench/plot.py" "$OUT/summary.tsv" "$OUT/summary.png" \
+	"bench/vm/run.sh: two guests, ptnet vs virtio-net+tap+bridge (TCG; medians, min..max)"
 echo "# results in $OUT"
