@@ -118,7 +118,7 @@ static struct mmac *model(uint64_t mac)
 	return &mm[nmm++];
 }
 
-static void mac_bytes(uint64_t m, uint8_t *b)
+static void fz_mac_bytes(uint64_t m, uint8_t *b)
 {
 	for (int i = 0; i < 6; i++)
 		b[i] = (uint8_t)(m >> (8 * i));
@@ -194,8 +194,8 @@ static void frame(unsigned int sidx, uint64_t dmac, uint64_t smac)
 	struct mmac *d, *s;
 	uint16_t r;
 
-	mac_bytes(dmac, eth);
-	mac_bytes(smac, eth + 6);
+	fz_mac_bytes(dmac, eth);
+	fz_mac_bytes(smac, eth + 6);
 	/* Every frame from a unicast source learns it. */
 	if (!(smac & 1)) {
 		s = model(smac);
