@@ -67,8 +67,26 @@ e = j["end"]
 s = e.get("sum_received") or e.get("sum")
 print(int(s["bits_per_second"]))' "$1" 2>/dev/null || echo 0; }
 
+# A capture of what A's tap sends during TCP: GSO frames whole, as the port sees them.
+spawn cap "$PTNETCTL" capture vale0:ta --tx -w "$T/gso.pcap" -c 300 tcp
+check "the capture of vale0:ta is up" wait_until 20 eval "\"$PTNETCTL\" list | grep -q ' monitor '"
 check "iperf3 TCP A -> B" iperf tcp_ab -t 2
 check "TCP A -> B moved data ($(bps $T/tcp_ab.json) bit/s)" test "$(bps $T/tcp_ab.json)" -gt 0
+wait_bg cap 30
+check_eq "capture of 300 TCP frames exits 0" "$RC" 0
+show cap
+check "the capture says it kept GSO frames whole" grep -q "GSO frames kept whole" "$T/cap.err"
+biggest=$(python3 - "$T/gso.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read(); off, big = 24, 0
+while off + 16 <= len(d):
+    caplen, wirelen = struct.unpack_from("<II", d, off + 8)
+    big = max(big, wirelen); off += 16 + caplen
+print(big)
+PY
+)
+check "a captured frame is larger than the MTU: a GSO frame, whole ($biggest bytes)" \
+	test "${biggest:-0}" -gt 1514
 check "iperf3 TCP B -> A" iperf tcp_ba -t 2 -R
 check "TCP B -> A moved data ($(bps $T/tcp_ba.json) bit/s)" test "$(bps $T/tcp_ba.json)" -gt 0
 check "iperf3 UDP A -> B" iperf udp_ab -u -b 200M -t 2
@@ -123,8 +141,10 @@ check "tap del while TCP runs" "$PTNETCTL" tap del vale0:tb
 check "the interface is gone" eval "! ip -n $NB link show eth0 >/dev/null 2>&1"
 wait_bg snd 60
 check_eq "passthrough sender finished" "$RC" 0
+show snd
 wait_bg rcv 60
 check_eq "passthrough receiver verified everything" "$RC" 0
+show rcv
 kill $bgcli $bgsrv 2>/dev/null
 wait $bgcli $bgsrv 2>/dev/null
 check "tap A still answers on the switch" "$PTNETCTL" stats vale0:ta
