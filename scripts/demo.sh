@@ -27,6 +27,8 @@ pids+=($!)
 for _ in $(seq 100); do [ -S "$PTNET_SOCKET" ] && break; sleep 0.05; done
 [ -S "$PTNET_SOCKET" ] || { echo "demo: ptnetd did not start" >&2; exit 1; }
 
+# A persistent switch: its counters (ports that left included) outlive the ports.
+build/bin/ptnetctl switch add vale0
 echo "== ptnetd is up; receiver on vale0:rx, sender on vale0:tx, ${len}-byte frames, ${secs}s =="
 # The tools' own lines, live (line-buffered through the pipes).
 stdbuf -oL -eL build/bin/ptnet-pktgen -i vale0:rx -f rx -d $((secs + 2)) -W 2>&1 |
