@@ -339,6 +339,8 @@ ptnetd_start() {
 		exit 1
 	fi
 	log "run.sh: ptnetd pid $PTNETD_PID on $SOCK"
+	# A persistent vale0: its counters (of ports that left too) are recorded per run.
+	[ -x "$PTNETCTL" ] && PTNET_SOCKET=$SOCK "$PTNETCTL" switch add vale0 >>"$RES/ptnetd.log" 2>&1
 }
 
 # ptnetd_check: before each ptnet measurement; a daemon that died (or was
