@@ -164,7 +164,8 @@ log "fields: port $(tr '\n' ' ' <"$T/d.port_fields"); switch $(tr '\n' ' ' <"$T/
 cut -d' ' -f1 "$T/doc.fields" >"$T/doc.field_names"
 while read -r f; do
 	check "record field '$f' is documented" has "$T/doc.field_names" "$f"
-done < <(sort -u "$T/d.port_fields" "$T/d.switch_fields")
+done < <(sort -u "$T/d.port_fields" "$T/d.switch_fields" "$T/d.fdb_fields")
+check "ptnetd sent an fdb record" test -s "$T/d.fdb_fields"
 # A monitor's record: a capture of vale0:doc holds one.
 spawn mon "$PTNETCTL" capture vale0:doc -w /dev/null
 check "a monitor of vale0:doc is up" wait_until 20 eval \
@@ -178,8 +179,6 @@ for r in json.load(sys.stdin):
 kill -TERM "${BG[mon]}"
 wait_bg mon 20
 check_eq "the capture stops on SIGTERM with exit 0" "$RC" 0
-done < <(sort -u "$T/d.port_fields" "$T/d.switch_fields" "$T/d.fdb_fields")
-check "ptnetd sent an fdb record" test -s "$T/d.fdb_fields"
 while read -r f in_; do
 	case $in_ in
 	all)
