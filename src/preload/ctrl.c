@@ -80,6 +80,7 @@ void pnm_mem_put(struct pnm_mem *m)
 	real.munmap(m->base, m->size);
 	ptnet_port_close(m->port);
 	pnm_dbg("mem_id %u (%s) released", m->mem_id, m->name);
+	free(m->xfree);
 	free(m);
 }
 
@@ -176,6 +177,104 @@ static uint16_t fit_rings(uint16_t n)
 	return n == 0 ? 1 : n > PTNET_MAX_RINGS ? PTNET_MAX_RINGS : n;
 }
 
+/* --- extra buffers --- */
+
+static uint32_t *xbuf(const struct pnm_mem *m, uint32_t idx)
+{
+	return (uint32_t *)(m->bufs + (size_t)idx * ptnet_port_info(m->port)->buf_size);
+}
+
+/* All the port's extra buffers are free: the last xnum of the pool. */
+static int extra_init(struct pnm_mem *m)
+{
+	const struct ptnet_port_info *in = ptnet_port_info(m->port);
+
+	/* Read once at attach (libptnet checked them): the program may scribble on the region. */
+	m->bufs = m->region + reg32(m, PTNET_IO_X_BUF_OFS);
+	m->xnum = in->extra_bufs;
+	m->nxfree = 0;
+	if (!m->xnum)
+		return 0;
+	m->xfree = malloc(sizeof(*m->xfree) * m->xnum);
+	if (!m->xfree)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->xnum; i++)
+		m->xfree[m->nxfree++] = in->buf_num - 1 - i;
+	return 0;
+}
+
+/*
+ * Hand up to WANT free extra buffers to F: a list from ni_bufs_head, each
+ * buffer's first 4 bytes holding the next index, 0 ending it.  The count.
+ */
+static uint32_t extra_grant(struct pnm_file *f, uint32_t *bufs_head, uint32_t want)
+{
+	struct pnm_mem *m = f->mem;
+	uint32_t n = want < m->nxfree ? want : m->nxfree, head = 0;
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t idx = m->xfree[--m->nxfree];
+
+		*xbuf(m, idx) = head;
+		head = idx;
+	}
+	*bufs_head = head;
+	f->nextra = n;
+	return n;
+}
+
+/*
+ * The program gives its extra buffers back as the list at ni_bufs_head
+ * when it closes (netmap frees that list).  The indices may not be the
+ * ones granted (the program swaps buffers with its rings), so any buffer
+ * is taken that is real (in [2, buf_num)), in no ring, not free already
+ * and not seen twice, and never more than F was granted: a wrong list
+ * costs the program its own buffers, never our bookkeeping.
+ */
+static void extra_take_back(struct pnm_file *f, uint32_t *bufs_head)
+{
+	struct pnm_mem *m = f->mem;
+	const struct ptnet_port_info *in = ptnet_port_info(m->port);
+	uint32_t n = 0, idx = PTNET_READ_ONCE(*bufs_head);
+	uint8_t *seen;
+
+	*bufs_head = 0;
+	if (!f->nextra)
+		return;
+	seen = calloc(in->buf_num, 1);
+	if (!seen) {
+		pnm_dbg("%s: out of memory: %u extra buffers lost", m->name, f->nextra);
+		return;
+	}
+	seen[0] = seen[1] = 1;
+	for (unsigned int i = 0; i < m->ntx + m->nrx; i++) {
+		/* libptnet's ring pointers, not ring_ofs (which the program can write). */
+		struct netmap_ring *r = i < m->ntx ? ptnet_port_txring(m->port, i) :
+						     ptnet_port_rxring(m->port, i - m->ntx);
+		uint32_t ns = i < m->ntx ? in->tx_slots : in->rx_slots;
+
+		for (uint32_t k = 0; k < ns; k++) {
+			uint32_t b = PTNET_READ_ONCE(r->slot[k].buf_idx);
+
+			if (b < in->buf_num)
+				seen[b] = 1;
+		}
+	}
+	for (uint32_t k = 0; k < m->nxfree; k++)
+		seen[m->xfree[k]] = 1;
+	while (idx && n < f->nextra && idx < in->buf_num && !seen[idx]) {
+		seen[idx] = 1;
+		m->xfree[m->nxfree++] = idx;
+		n++;
+		idx = PTNET_READ_ONCE(*xbuf(m, idx));
+	}
+	free(seen);
+	if (n < f->nextra)
+		pnm_dbg("%s: %u of %u extra buffers given back (list ends at %u)", m->name, n,
+			f->nextra, idx);
+	f->nextra = 0;
+}
+
 static int mem_open(const char *name, const struct nmreq_register *r, struct pnm_mem **mp)
 {
 	struct ptnet_port_opts o = { 0 };
@@ -189,7 +288,16 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	o.rx_rings = fit_rings(r->nr_rx_rings);
 	o.tx_slots = fit_slots(r->nr_tx_slots);
 	o.rx_slots = fit_slots(r->nr_rx_slots);
+	o.extra_bufs = r->nr_extra_bufs > PTNET_MAX_EXTRA_BUFS ? PTNET_MAX_EXTRA_BUFS :
+								  r->nr_extra_bufs;
 	ret = ptnet_port_open(name, &o, &m->port);
+	if (o.extra_bufs && (ret == -ENOMEM || ret == -EDQUOT || ret == -ENOSPC)) {
+		/* netmap grants fewer extra buffers than asked, down to none. */
+		pnm_dbg("%s: no room for %u extra buffers (%s), none granted", name, o.extra_bufs,
+			ptnet_errmsg());
+		o.extra_bufs = 0;
+		ret = ptnet_port_open(name, &o, &m->port);
+	}
 	if (ret) {
 		pnm_dbg("cannot open %s: %s", name, ptnet_errmsg());
 		free(m);
@@ -198,6 +306,13 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	ret = mem_map(m);
 	if (ret) {
 		pnm_dbg("cannot map %s: %s", name, strerror(-ret));
+		ptnet_port_close(m->port);
+		free(m);
+		return ret;
+	}
+	ret = extra_init(m);
+	if (ret) {
+		real.munmap(m->base, m->size);
 		ptnet_port_close(m->port);
 		free(m);
 		return ret;
@@ -284,10 +399,15 @@ _Static_assert(offsetof(struct pnm_if_w, ring_ofs) == offsetof(struct netmap_if,
 	       "pnm_if_w ring_ofs");
 _Static_assert(sizeof(struct netmap_if) + 8 * (PNM_MAX_RINGS + 2) <= PNM_IF_SLOT, "if slot");
 
+static struct pnm_if_w *if_of(const struct pnm_file *f)
+{
+	return (struct pnm_if_w *)(f->mem->base + f->if_slot * PNM_IF_SLOT);
+}
+
 static void build_if(struct pnm_file *f)
 {
 	struct pnm_mem *m = f->mem;
-	struct pnm_if_w *w = (struct pnm_if_w *)(m->base + f->if_slot * PNM_IF_SLOT);
+	struct pnm_if_w *w = if_of(f);
 	unsigned int k = 0;
 
 	memset(w, 0, PNM_IF_SLOT);
@@ -358,6 +478,7 @@ void pnm_file_release(struct pnm_file *f)
 		struct pnm_mem *m = f->mem;
 
 		bind_rings(f, 0);
+		extra_take_back(f, &if_of(f)->ni_bufs_head);
 		m->if_used[f->if_slot] = 0;
 		m->users--;
 		pnm_mem_put(m);
@@ -372,6 +493,7 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 {
 	struct pnm_mem *m;
 	unsigned int mode = r->nr_mode, ring = r->nr_ringid & NETMAP_RING_MASK, slot;
+	uint32_t granted;
 	int ret, created = 0;
 
 	if (f->registered)
@@ -402,8 +524,6 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 		pnm_dbg("%s: monitor ports are not supported", name);
 		return -EOPNOTSUPP;
 	}
-	if (r->nr_extra_bufs)
-		pnm_dbg("%s: %u extra buffers asked, none granted", name, r->nr_extra_bufs);
 	m = mem_by_name(name);
 	if (m && r->nr_mem_id && r->nr_mem_id != m->mem_id)
 		pnm_dbg("%s: mem_id %u asked, the port's is %u", name, r->nr_mem_id, m->mem_id);
@@ -459,6 +579,10 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 		goto fail;
 	m->if_used[slot] = 1;
 	build_if(f);
+	granted = extra_grant(f, &if_of(f)->ni_bufs_head, r->nr_extra_bufs);
+	if (granted < r->nr_extra_bufs)
+		pnm_dbg("%s: %u extra buffers asked, %u granted (%u in the port's pool)", name,
+			r->nr_extra_bufs, granted, m->xnum);
 	bind_rings(f, 1);
 	m->users++;
 	f->registered = 1;
@@ -472,7 +596,7 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 	r->nr_host_tx_rings = r->nr_host_rx_rings = 0;
 	r->nr_mem_id = m->mem_id;
 	r->nr_mode = mode;
-	r->nr_extra_bufs = 0;
+	r->nr_extra_bufs = granted;
 	pnm_dbg("%s registered: mode %u ring %u flags 0x%llx, TX [%u,%u) RX [%u,%u), offset %llu",
 		name, mode, ring, (unsigned long long)r->nr_flags, f->txf, f->txl, f->rxf, f->rxl,
 		(unsigned long long)r->nr_offset);
