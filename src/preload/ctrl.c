@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <net/if.h>
 #include <unistd.h>
 #include "preload/preload.h"
 
@@ -778,6 +779,126 @@ static int vale_detach(const char *name)
 	return ret == -ENOENT ? -ENXIO : map_open_error(ret);
 }
 
+/*
+ * vale-ctl's persistent interfaces.  netmap's NEWIF makes a netdev with VALE
+ * rings and ATTACH puts a netdev on a switch; ptnet's nearest thing is a tap
+ * port, a netdev that lives on a switch (tap-add, root only).  So NEWIF
+ * only checks the name is free, ATTACH valeX:IF makes the tap port
+ * valeX:IF with interface IF (in $PTNET_VALE_NETNS if set), DETACH and
+ * DELIF IF remove it.  An interface that already exists (eth0) cannot be
+ * attached: ptnetd has no kind that takes over a NIC.
+ */
+static const char *vale_netns(void)
+{
+	const char *ns = getenv("PTNET_VALE_NETNS");
+
+	return ns && *ns ? ns : NULL;
+}
+
+static int ifname_ok(const char *ifn)
+{
+	size_t n = strnlen(ifn, NETMAP_REQ_IFNAMSIZ);
+
+	if (n == 0 || n >= IF_NAMESIZE || strchr(ifn, '/') || strchr(ifn, ':')) {
+		pnm_dbg("'%.64s': not an interface name (1..%d characters, no '/' ':')", ifn,
+			IF_NAMESIZE - 1);
+		return 0;
+	}
+	return 1;
+}
+
+/* Whether interface IFN exists where ptnetd would make it (ours, unless netns=). */
+static int if_exists(const char *ifn)
+{
+	return !vale_netns() && if_nametoindex(ifn) != 0;
+}
+
+static int vale_newif(const char *ifn)
+{
+	if (!ifname_ok(ifn))
+		return -EINVAL;
+	if (if_exists(ifn))
+		return -EEXIST;
+	pnm_dbg("%s: ptnet makes the interface when it is attached to a switch (a tap port); "
+		"until then it does not exist", ifn);
+	return 0;
+}
+
+/* Port index of NAME on its switch, as VALE_LIST numbers them. */
+static uint32_t port_index(const char *name)
+{
+	struct list_walk w = { .name = name };
+
+	return ctl_request("list", list_rec, &w) == 0 && w.found ? w.fp : 0;
+}
+
+static int vale_attach(const char *name, struct nmreq_vale_attach *a)
+{
+	const char *ifn = strchr(name, ':') + 1, *ns = vale_netns();
+	char req[160];
+	int ret;
+
+	if (a->reg.nr_mode != NR_REG_DEFAULT && a->reg.nr_mode != NR_REG_ALL_NIC &&
+	    a->reg.nr_mode != NR_REG_NIC_SW) {
+		pnm_dbg("%s: VALE_ATTACH mode %u (1 or 3)", name, a->reg.nr_mode);
+		return -EINVAL;
+	}
+	if (!ifname_ok(ifn))
+		return -EINVAL;
+	if (if_exists(ifn)) {
+		pnm_dbg("%s: interface %s exists; ptnet cannot take over an interface (no uplink "
+			"kind), only make a new one", name, ifn);
+		return -EOPNOTSUPP;
+	}
+	snprintf(req, sizeof(req), "tap-add %s ifname=%s%s%s", name, ifn, ns ? " netns=" : "",
+		 ns ? ns : "");
+	ret = ctl_request(req, NULL, NULL);
+	if (ret)
+		return map_open_error(ret);
+	a->port_index = port_index(name);
+	pnm_dbg("%s: attached as a tap port, interface %s%s%s", name, ifn, ns ? " in netns " : "",
+		ns ? ns : "");
+	return 0;
+}
+
+struct tap_find {
+	const char *ifname;
+	char name[NETMAP_REQ_IFNAMSIZ];
+};
+
+static int tap_rec(const char *line, void *arg)
+{
+	struct tap_find *t = arg;
+	char ifn[IF_NAMESIZE + 1], kind[16];
+
+	if (t->name[0] || !strstr(line, "type=port") || field(line, " kind=", kind, sizeof(kind)) ||
+	    strcmp(kind, "tap") || field(line, " ifname=", ifn, sizeof(ifn)) ||
+	    strcmp(ifn, t->ifname))
+		return 0;
+	field(line, " name=", t->name, sizeof(t->name));
+	return 0;
+}
+
+static int vale_delif(const char *ifn)
+{
+	struct tap_find t = { .ifname = ifn };
+	char req[128];
+	int ret;
+
+	if (!ifname_ok(ifn))
+		return -EINVAL;
+	ret = ctl_request("list", tap_rec, &t);
+	if (ret)
+		return map_open_error(ret);
+	if (!t.name[0]) {
+		pnm_dbg("%s: no tap port has this interface", ifn);
+		return -ENXIO;
+	}
+	snprintf(req, sizeof(req), "tap-del %s", t.name);
+	ret = ctl_request(req, NULL, NULL);
+	return ret == -ENOENT ? -ENXIO : map_open_error(ret);
+}
+
 /* --- NIOCCTRL --- */
 
 static size_t body_size(unsigned int type)
@@ -938,10 +1059,27 @@ static int ctrl(struct pnm_file *f, uint64_t uhdr)
 		ret = vale_list(&h, &b.list);
 		break;
 	case NETMAP_REQ_VALE_DETACH:
-	case NETMAP_REQ_VALE_DELIF:
+		b.detach.port_index = port_index(h.nr_name);
 		ret = vale_detach(h.nr_name);
-		if (!ret && h.nr_reqtype == NETMAP_REQ_VALE_DETACH)
-			b.detach.port_index = 0;
+		break;
+	case NETMAP_REQ_VALE_ATTACH:
+		ret = check_name(h.nr_name);
+		if (!ret)
+			ret = vale_attach(h.nr_name, &b.attach);
+		break;
+	case NETMAP_REQ_VALE_NEWIF:
+		if (strnlen(h.nr_name, sizeof(h.nr_name)) == sizeof(h.nr_name))
+			ret = -EINVAL;
+		else
+			ret = vale_newif(h.nr_name);
+		break;
+	case NETMAP_REQ_VALE_DELIF:
+		if (strnlen(h.nr_name, sizeof(h.nr_name)) == sizeof(h.nr_name))
+			ret = -EINVAL;
+		else if (strchr(h.nr_name, ':'))
+			ret = vale_detach(h.nr_name);	/* valeX:Y: the port itself */
+		else
+			ret = vale_delif(h.nr_name);
 		break;
 	default:
 		pnm_dbg("request %u is not supported by ptnet", h.nr_reqtype);
