@@ -21,6 +21,7 @@ import sys
 # Targets (from the project brief): ratios ptnet/kernel.
 TARGET_RATE60_VS_VETH = 20.0    # 60-byte one-way rate >= 20x kernel veth UDP rx
 TARGET_RTT_P50 = 0.3            # ping-pong p50 RTT <= 0.3x kernel UDP RTT
+TARGET_NETMAP_VS_PTNET = 0.9    # netmap-API path (preload) >= 0.9x libptnet's rate
 
 
 def last_json_line(path):
@@ -112,7 +113,7 @@ def cpu_process_per_mpkt(r):
     if not m or c_rx is None or c_tx is None:
         return None
     c = c_rx + c_tx
-    if r["impl"] == "ptnet":
+    if r["impl"] in ("ptnet", "netmap"):
         c += r.get("daemon_cpu_s", 0.0)
     return c / m
 
@@ -164,6 +165,7 @@ def values(recs, fn):
 
 IMPL_LABEL = {
     "ptnet": "ptnet vale0",
+    "netmap": "netmap API",
     "veth": "kernel veth",
     "bridge": "kernel bridge",
 }
@@ -257,12 +259,53 @@ def cmd_summary(args):
           " ratios of medians, in parentheses the\n range of per-repetition ratios of"
           " interleaved runs; for RTT and CPU lower is better)")
 
+    # The netmap-API path (nm-gen through libptnet-netmap.so) against libptnet
+    # (ptnet-pktgen), same switch, same repetitions.
+    nrows = [
+        ("60 B one-way rate, Mpps", dict(test="rate", frame=60), rate_mpps,
+         TARGET_NETMAP_VS_PTNET),
+        ("1514 B one-way rate, Gbps", dict(test="rate", frame=1514), rate_gbps,
+         TARGET_NETMAP_VS_PTNET),
+        ("CPU-s per Mpkt, 60 B, processes", dict(test="rate", frame=60),
+         cpu_process_per_mpkt, None),
+    ]
+    if select(recs, impl="netmap"):
+        print()
+        hdr2 = "%-34s %-14s %9s  %-21s %-24s %s" % (
+            "netmap-API path", "path", "median", "[min .. max]", "netmap/ptnet (paired)",
+            "target")
+        print(hdr2)
+        print("-" * len(hdr2))
+        for title, flt, fn, goal in nrows:
+            p_vals = values(select(recs, impl="ptnet", **flt), fn)
+            n_vals = values(select(recs, impl="netmap", **flt), fn)
+            for impl, vals in (("ptnet", p_vals), ("netmap", n_vals)):
+                med = statistics.median(vals.values()) if vals else None
+                spread = ("[%s .. %s]" % (fmt(min(vals.values())), fmt(max(vals.values())))
+                          if vals else "")
+                ratio_s, tgt_s = "", ""
+                if impl == "netmap" and med is not None and p_vals:
+                    p_med = statistics.median(p_vals.values())
+                    ratio = med / p_med if p_med else None
+                    paired = [vals[k] / p_vals[k] for k in vals if k in p_vals and p_vals[k]]
+                    ratio_s = "%sx" % fmt(ratio, 2)
+                    if paired:
+                        ratio_s += " (%s..%s)" % (fmt(min(paired), 2), fmt(max(paired), 2))
+                    if goal and ratio is not None:
+                        tgt_s = ">= %gx  %s" % (goal, "PASS" if ratio >= goal else "MISS")
+                        verdicts.append(("netmap API " + title, tgt_s))
+                print("%-34s %-14s %9s  %-21s %-24s %s" % (
+                    title if impl == "ptnet" else "", IMPL_LABEL[impl], fmt(med), spread,
+                    ratio_s, tgt_s))
+                if impl == "netmap":
+                    per_rep.append((title, IMPL_LABEL[impl], [vals.get(k) for k in reps]))
+
     # Health: delivery and loss, so a fast-but-lossy result is visible.
     print()
     print("delivery (rx/tx packets, median) and ping losses:")
     for frame in (60, 1514):
         items = []
-        for impl in ("ptnet", "veth", "bridge"):
+        for impl in ("ptnet", "netmap", "veth", "bridge"):
             v = values(select(recs, impl=impl, test="rate", frame=frame), delivered)
             if v:
                 items.append("%s %.1f%%" % (impl, 100 * statistics.median(v.values())))
@@ -277,12 +320,12 @@ def cmd_summary(args):
 
     # Background: what ran besides the measured processes.
     bg = [r.get("daemon_cpu_s", 0.0) for r in select(recs, test="rate")
-          if r["impl"] != "ptnet"]
+          if r["impl"] not in ("ptnet", "netmap")]
     if bg and select(recs, impl="ptnet"):
         print("  ptnetd CPU-s during kernel runs: max %.2f (idle daemon: should be ~0)"
               % max(bg))
     items = []
-    for impl in ("ptnet", "veth", "bridge"):
+    for impl in ("ptnet", "netmap", "veth", "bridge"):
         v = values(select(recs, impl=impl, test="rate"), lambda r: r.get("ksoftirqd_cpu_s"))
         if v:
             items.append("%s %.2f" % (impl, statistics.median(v.values())))

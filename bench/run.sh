@@ -3,7 +3,8 @@
 #
 # run.sh - the ptnet benchmark: ptnet (ptnetd + ptnet-pktgen over vale0) side
 # by side with the Linux kernel (kudp over a veth pair and over a Linux
-# bridge), interleaved and repeated in one run.  See bench/README.md.
+# bridge) and with the netmap-API path (tests/netmap/nm-gen through
+# libptnet-netmap.so), interleaved and repeated in one run.  See bench/README.md.
 #
 #	sudo bench/run.sh [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin]
 #	                  [--kernel-only] [--ptnetd-args "ARGS"] [--wait-quiet S] [-o DIR]
@@ -80,6 +81,8 @@ PTNETD=$ROOT/build/bin/ptnetd
 PKTGEN=$ROOT/build/bin/ptnet-pktgen
 PTNETCTL=$ROOT/build/bin/ptnetctl
 KUDP=$ROOT/build/bench/kudp
+NMGEN=$ROOT/build/tests/netmap/nm-gen
+NMLIB=$ROOT/build/lib/libptnet-netmap.so
 REPORT=$BENCH_DIR/report.py
 
 # Progress and errors go to the original stderr (fd 9), even from a trap
@@ -90,7 +93,8 @@ log() { printf '%s\n' "$*" >&9; }
 # ---------------------------------------------------------------- build
 need_build=0
 [ -x "$KUDP" ] || need_build=1
-if [ $KERNEL_ONLY -eq 0 ] && { [ ! -x "$PTNETD" ] || [ ! -x "$PKTGEN" ]; }; then
+if [ $KERNEL_ONLY -eq 0 ] && { [ ! -x "$PTNETD" ] || [ ! -x "$PKTGEN" ] ||
+	[ ! -x "$NMGEN" ] || [ ! -f "$NMLIB" ]; }; then
 	need_build=1
 fi
 if [ $need_build -eq 1 ]; then
@@ -129,8 +133,8 @@ snapshot() {
 	cp "$1" "$SOCKDIR/bin/" || { log "run.sh: cannot copy $1"; exit 1; }
 	echo "$SOCKDIR/bin/$(basename "$1")"
 }
-BIN_SUMS=$(cd "$ROOT" && for b in "$PTNETD" "$PKTGEN" "$PTNETCTL" "$KUDP"; do
-	[ -x "$b" ] && printf '%s %s %s; ' "${b#"$ROOT"/}" \
+BIN_SUMS=$(cd "$ROOT" && for b in "$PTNETD" "$PKTGEN" "$PTNETCTL" "$KUDP" "$NMGEN" "$NMLIB"; do
+	[ -f "$b" ] && printf '%s %s %s; ' "${b#"$ROOT"/}" \
 		"$(date -r "$b" '+%H:%M:%S')" "$(sha256sum "$b" | cut -c1-12)"
 done)
 PTNETD=$(snapshot "$PTNETD")
@@ -138,6 +142,14 @@ PKTGEN=$(snapshot "$PKTGEN")
 PTNETCTL=$(snapshot "$PTNETCTL")
 [ -n "$PTNETCTL" ] || PTNETCTL=/nonexistent
 KUDP=$(snapshot "$KUDP")
+# The netmap-API path: nm-gen with the preload library (a .so: not executable-checked).
+NMGEN=$(snapshot "$NMGEN")
+if [ -f "$NMLIB" ]; then
+	cp "$NMLIB" "$SOCKDIR/bin/" || { log "run.sh: cannot copy $NMLIB"; exit 1; }
+	NMLIB=$SOCKDIR/bin/$(basename "$NMLIB")
+else
+	NMLIB=
+fi
 
 # kill_wait PID: SIGTERM, up to 3 s grace, then SIGKILL.
 kill_wait() {
@@ -362,12 +374,12 @@ PORT_RATE=9000
 PORT_RTT=9001
 PING_MAX_S=20
 
-# rate IMPL FRAME REP: one one-way rate measurement; IMPL = ptnet | veth | bridge.
+# rate IMPL FRAME REP: one one-way rate measurement; IMPL = ptnet | netmap | veth | bridge.
 rate() {
 	local impl=$1 frame=$2 rep=$3 tag rxf txf rxp rc_rx=0 rc_tx=0
 	local m0 m1 d0=0 d1=0 k0 k1 t0 t1 ns_tx ns_rx ip payload
 	tag=$RES/r$rep-rate$frame-$impl
-	[ "$impl" = ptnet ] && ptnetd_check "$rep"
+	case $impl in ptnet | netmap) ptnetd_check "$rep" ;; esac
 	rxf=$tag-rx.json
 	txf=$tag-tx.json
 	payload=$((frame - 42))
@@ -384,6 +396,15 @@ rate() {
 		ptnet_wait_port vale0:rx
 		fg_run $PIN_CLIENT timeout -k 2 $((DUR + 15)) \
 			"$PKTGEN" -i vale0:tx -f tx -l "$frame" -d "$DUR" --json >"$txf" 2>"$tag-tx.err"
+		rc_tx=$?
+	elif [ "$impl" = netmap ]; then
+		# Unmodified-netmap-program path: /dev/netmap served by the preload.
+		bg_start $PIN_SERVER timeout -k 2 $((DUR + 15)) env LD_PRELOAD="$NMLIB" \
+			"$NMGEN" rx -i vale0:nrx -d $((DUR + 1)) >"$rxf" 2>"$tag-rx.err"
+		rxp=$BG_PID
+		ptnet_wait_port vale0:nrx
+		fg_run $PIN_CLIENT timeout -k 2 $((DUR + 15)) env LD_PRELOAD="$NMLIB" \
+			"$NMGEN" tx -i vale0:ntx -l "$frame" -d "$DUR" >"$txf" 2>"$tag-tx.err"
 		rc_tx=$?
 	else
 		if [ "$impl" = veth ]; then
@@ -403,8 +424,10 @@ rate() {
 	bg_wait "$rxp" $((DUR + 20))
 	rc_rx=$?
 	# The switch's counters so far (drops by reason), for the record.
-	[ "$impl" = ptnet ] && [ -x "$PTNETCTL" ] &&
-		timeout 5 "$PTNETCTL" --json stats vale0 >"$tag-stats.json" 2>&1
+	case $impl in ptnet | netmap)
+		[ -x "$PTNETCTL" ] && timeout 5 "$PTNETCTL" --json stats vale0 >"$tag-stats.json" 2>&1
+		;;
+	esac
 	t1=$(date +%s.%N)
 	m1=$(machine_busy_ticks)
 	[ -n "$PTNETD_PID" ] && d1=$(proc_cpu_ticks "$PTNETD_PID")
@@ -477,7 +500,11 @@ run_group() {
 	fi
 }
 
-if [ $KERNEL_ONLY -eq 0 ]; then
+if [ $KERNEL_ONLY -eq 0 ] && [ -n "$NMGEN" ] && [ -n "$NMLIB" ]; then
+	RATE_IMPLS=(ptnet netmap veth bridge)
+	RTT_IMPLS=(ptnet veth)
+elif [ $KERNEL_ONLY -eq 0 ]; then
+	log "run.sh: nm-gen or libptnet-netmap.so missing: no netmap-API path"
 	RATE_IMPLS=(ptnet veth bridge)
 	RTT_IMPLS=(ptnet veth)
 else

@@ -74,7 +74,8 @@
 #define PTNET_IO_X_STATUS	92	/* PTNET_STATUS_* */
 #define PTNET_IO_X_PTCTL_RESULT	96	/* VM ports: result of the last PTCTL (0 or errno) */
 #define PTNET_IO_X_NUM_VECTORS	100	/* VM ports: ivshmem vectors (1 + rings) */
-#define PTNET_IO_X_END		104
+#define PTNET_IO_X_EXTRA_BUFS	104	/* the last N buffers of the pool: in no ring */
+#define PTNET_IO_X_END		108
 #define PTNET_IO_KICK_BASE	128	/* netmap: per-ring kick registers */
 
 /* PTNET_IO_PTFEAT bits. */
@@ -96,6 +97,7 @@
 #define PTNET_MIN_BUF_SIZE	256
 #define PTNET_MAX_BUF_SIZE	65536
 #define PTNET_DEF_BUF_SIZE	2048
+#define PTNET_MAX_EXTRA_BUFS	65536	/* buffers a port may have beyond its rings' */
 #define PTNET_VNET_HDR_LEN	12	/* virtio_net_hdr_v1 with num_buffers */
 #define PTNET_ETH_MIN_LEN	14
 

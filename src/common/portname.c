@@ -112,8 +112,21 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 		*given |= PTC_OPT_VNET_HDR;
 		return 0;
 	}
+	if (!strcmp(key, "extra-bufs")) {
+		ret = ptc_parse_u32(value, 0, PTNET_MAX_EXTRA_BUFS, &v);
+		if (ret == -EINVAL)
+			return not_decimal(key, value, err, errlen);
+		if (ret) {
+			snprintf(err, errlen, "extra-bufs=%s: must be 0..%d", value,
+				 PTNET_MAX_EXTRA_BUFS);
+			return -EINVAL;
+		}
+		o->extra_bufs = v;
+		*given |= PTC_OPT_EXTRA_BUFS;
+		return 0;
+	}
 	snprintf(err, errlen, "unknown option '%s' (known: rings tx-rings rx-rings slots "
-		 "tx-slots rx-slots buf-size vnet-hdr mac mtu)", key);
+		 "tx-slots rx-slots buf-size vnet-hdr mac mtu extra-bufs)", key);
 	return -ENOENT;
 }
 
@@ -154,6 +167,10 @@ int ptc_opts_finish(struct ptnet_port_opts *o, char *err, size_t errlen)
 	}
 	if (o->mtu < 68 || o->mtu > 65535) {
 		snprintf(err, errlen, "mtu must be 68..65535");
+		return -EINVAL;
+	}
+	if (o->extra_bufs > PTNET_MAX_EXTRA_BUFS) {
+		snprintf(err, errlen, "extra-bufs must be 0..%d", PTNET_MAX_EXTRA_BUFS);
 		return -EINVAL;
 	}
 	return 0;

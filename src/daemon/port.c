@@ -119,8 +119,8 @@ static int check_limits(struct ptd *d, const struct ptnet_port_opts *o, const st
 			       "with ptnetd --max-ports)", c->max_ports);
 	if (size > c->max_port_mem)
 		return ptd_err(e, -ENOMEM, "limit reached: the port needs %llu MiB, more than the "
-			       "%llu MiB a port may use (fewer rings/slots or a smaller buf-size, "
-			       "or raise with ptnetd --max-port-mem)",
+			       "%llu MiB a port may use (fewer rings/slots/extra-bufs or a smaller "
+			       "buf-size, or raise with ptnetd --max-port-mem)",
 			       (unsigned long long)(size >> 20),
 			       (unsigned long long)(c->max_port_mem >> 20));
 	if (d->mem + size > c->max_mem)

@@ -57,7 +57,8 @@ static void layout(const struct ptnet_port_opts *o, struct layout *l)
 		off = ALIGN(off + sizeof(struct netmap_ring) + 16ull * ns, NM_CACHE_ALIGN);
 	}
 	l->bufs = ALIGN(off, PAGE);
-	l->buf_num = 2 + o->tx_rings * o->tx_slots + o->rx_rings * o->rx_slots;
+	/* 0 and 1 reserved, one per slot, then the extra buffers (no ring's). */
+	l->buf_num = 2 + o->tx_rings * o->tx_slots + o->rx_rings * o->rx_slots + o->extra_bufs;
 	l->used = l->bufs + (uint64_t)l->buf_num * o->buf_size;
 	l->size = next_pow2(l->used);
 }
@@ -150,6 +151,7 @@ int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, struc
 	reg_write(p, PTNET_IO_X_BUF_SIZE, o->buf_size);
 	reg_write(p, PTNET_IO_X_MTU, p->mtu);
 	reg_write(p, PTNET_IO_X_STATUS, PTNET_STATUS_LINK);
+	reg_write(p, PTNET_IO_X_EXTRA_BUFS, o->extra_bufs);
 
 	/* netmap_if: NIC rings only, no host rings. */
 	nifp = (struct netmap_if *)(p->mem + nifp_ofs);

@@ -41,11 +41,13 @@ int ptl_check_region(struct ptnet_port *p)
 	in->buf_num = reg(p, PTNET_IO_X_BUF_NUM);
 	in->vnet_hdr_len = reg(p, PTNET_IO_VNET_HDR_LEN);
 	in->mtu = reg(p, PTNET_IO_X_MTU);
+	in->extra_bufs = reg(p, PTNET_IO_X_EXTRA_BUFS);
 	in->region_size = size;
 	if (size != p->size || !in->tx_rings || !in->rx_rings || in->tx_rings > PTNET_MAX_RINGS ||
 	    in->rx_rings > PTNET_MAX_RINGS || atok + 64ull * (in->tx_rings + in->rx_rings) > size ||
 	    ktoa + 64ull * (in->tx_rings + in->rx_rings) > size || nifp >= size ||
-	    bufofs + (uint64_t)in->buf_num * in->buf_size > size)
+	    bufofs + (uint64_t)in->buf_num * in->buf_size > size ||
+	    in->extra_bufs > PTNET_MAX_EXTRA_BUFS || in->extra_bufs + 2 > in->buf_num)
 		return ptl_err(-EPROTO, "port region layout is inconsistent");
 	p->ntx = in->tx_rings;
 	p->nrx = in->rx_rings;
@@ -78,9 +80,9 @@ static int build_request(char *req, size_t len, const char *verb, const char *na
 			 const char *extra, const struct ptnet_port_opts *o)
 {
 	static const char *const keys[] = { "tx-rings", "rx-rings", "tx-slots", "rx-slots",
-					    "buf-size", "vnet-hdr", "mtu" };
+					    "buf-size", "vnet-hdr", "mtu", "extra-bufs" };
 	uint32_t vals[] = { o->tx_rings, o->rx_rings, o->tx_slots, o->rx_slots, o->buf_size,
-			    o->vnet_hdr_len, o->mtu };
+			    o->vnet_hdr_len, o->mtu, o->extra_bufs };
 	int n = snprintf(req, len, "%s %s%s%s", verb, name, extra ? " " : "", extra ? extra : "");
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <net/if.h>
 #include <unistd.h>
 #include "preload/preload.h"
 
@@ -80,6 +81,7 @@ void pnm_mem_put(struct pnm_mem *m)
 	real.munmap(m->base, m->size);
 	ptnet_port_close(m->port);
 	pnm_dbg("mem_id %u (%s) released", m->mem_id, m->name);
+	free(m->xfree);
 	free(m);
 }
 
@@ -176,6 +178,104 @@ static uint16_t fit_rings(uint16_t n)
 	return n == 0 ? 1 : n > PTNET_MAX_RINGS ? PTNET_MAX_RINGS : n;
 }
 
+/* --- extra buffers --- */
+
+static uint32_t *xbuf(const struct pnm_mem *m, uint32_t idx)
+{
+	return (uint32_t *)(m->bufs + (size_t)idx * ptnet_port_info(m->port)->buf_size);
+}
+
+/* All the port's extra buffers are free: the last xnum of the pool. */
+static int extra_init(struct pnm_mem *m)
+{
+	const struct ptnet_port_info *in = ptnet_port_info(m->port);
+
+	/* Read once at attach (libptnet checked them): the program may scribble on the region. */
+	m->bufs = m->region + reg32(m, PTNET_IO_X_BUF_OFS);
+	m->xnum = in->extra_bufs;
+	m->nxfree = 0;
+	if (!m->xnum)
+		return 0;
+	m->xfree = malloc(sizeof(*m->xfree) * m->xnum);
+	if (!m->xfree)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->xnum; i++)
+		m->xfree[m->nxfree++] = in->buf_num - 1 - i;
+	return 0;
+}
+
+/*
+ * Hand up to WANT free extra buffers to F: a list from ni_bufs_head, each
+ * buffer's first 4 bytes holding the next index, 0 ending it.  The count.
+ */
+static uint32_t extra_grant(struct pnm_file *f, uint32_t *bufs_head, uint32_t want)
+{
+	struct pnm_mem *m = f->mem;
+	uint32_t n = want < m->nxfree ? want : m->nxfree, head = 0;
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t idx = m->xfree[--m->nxfree];
+
+		*xbuf(m, idx) = head;
+		head = idx;
+	}
+	*bufs_head = head;
+	f->nextra = n;
+	return n;
+}
+
+/*
+ * The program gives its extra buffers back as the list at ni_bufs_head
+ * when it closes (netmap frees that list).  The indices may not be the
+ * ones granted (the program swaps buffers with its rings), so any buffer
+ * is taken that is real (in [2, buf_num)), in no ring, not free already
+ * and not seen twice, and never more than F was granted: a wrong list
+ * costs the program its own buffers, never our bookkeeping.
+ */
+static void extra_take_back(struct pnm_file *f, uint32_t *bufs_head)
+{
+	struct pnm_mem *m = f->mem;
+	const struct ptnet_port_info *in = ptnet_port_info(m->port);
+	uint32_t n = 0, idx = PTNET_READ_ONCE(*bufs_head);
+	uint8_t *seen;
+
+	*bufs_head = 0;
+	if (!f->nextra)
+		return;
+	seen = calloc(in->buf_num, 1);
+	if (!seen) {
+		pnm_dbg("%s: out of memory: %u extra buffers lost", m->name, f->nextra);
+		return;
+	}
+	seen[0] = seen[1] = 1;
+	for (unsigned int i = 0; i < m->ntx + m->nrx; i++) {
+		/* libptnet's ring pointers, not ring_ofs (which the program can write). */
+		struct netmap_ring *r = i < m->ntx ? ptnet_port_txring(m->port, i) :
+						     ptnet_port_rxring(m->port, i - m->ntx);
+		uint32_t ns = i < m->ntx ? in->tx_slots : in->rx_slots;
+
+		for (uint32_t k = 0; k < ns; k++) {
+			uint32_t b = PTNET_READ_ONCE(r->slot[k].buf_idx);
+
+			if (b < in->buf_num)
+				seen[b] = 1;
+		}
+	}
+	for (uint32_t k = 0; k < m->nxfree; k++)
+		seen[m->xfree[k]] = 1;
+	while (idx && n < f->nextra && idx < in->buf_num && !seen[idx]) {
+		seen[idx] = 1;
+		m->xfree[m->nxfree++] = idx;
+		n++;
+		idx = PTNET_READ_ONCE(*xbuf(m, idx));
+	}
+	free(seen);
+	if (n < f->nextra)
+		pnm_dbg("%s: %u of %u extra buffers given back (list ends at %u)", m->name, n,
+			f->nextra, idx);
+	f->nextra = 0;
+}
+
 static int mem_open(const char *name, const struct nmreq_register *r, struct pnm_mem **mp)
 {
 	struct ptnet_port_opts o = { 0 };
@@ -189,7 +289,16 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	o.rx_rings = fit_rings(r->nr_rx_rings);
 	o.tx_slots = fit_slots(r->nr_tx_slots);
 	o.rx_slots = fit_slots(r->nr_rx_slots);
+	o.extra_bufs = r->nr_extra_bufs > PTNET_MAX_EXTRA_BUFS ? PTNET_MAX_EXTRA_BUFS :
+								  r->nr_extra_bufs;
 	ret = ptnet_port_open(name, &o, &m->port);
+	if (o.extra_bufs && (ret == -ENOMEM || ret == -EDQUOT || ret == -ENOSPC)) {
+		/* netmap grants fewer extra buffers than asked, down to none. */
+		pnm_dbg("%s: no room for %u extra buffers (%s), none granted", name, o.extra_bufs,
+			ptnet_errmsg());
+		o.extra_bufs = 0;
+		ret = ptnet_port_open(name, &o, &m->port);
+	}
 	if (ret) {
 		pnm_dbg("cannot open %s: %s", name, ptnet_errmsg());
 		free(m);
@@ -198,6 +307,13 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	ret = mem_map(m);
 	if (ret) {
 		pnm_dbg("cannot map %s: %s", name, strerror(-ret));
+		ptnet_port_close(m->port);
+		free(m);
+		return ret;
+	}
+	ret = extra_init(m);
+	if (ret) {
+		real.munmap(m->base, m->size);
 		ptnet_port_close(m->port);
 		free(m);
 		return ret;
@@ -284,10 +400,15 @@ _Static_assert(offsetof(struct pnm_if_w, ring_ofs) == offsetof(struct netmap_if,
 	       "pnm_if_w ring_ofs");
 _Static_assert(sizeof(struct netmap_if) + 8 * (PNM_MAX_RINGS + 2) <= PNM_IF_SLOT, "if slot");
 
+static struct pnm_if_w *if_of(const struct pnm_file *f)
+{
+	return (struct pnm_if_w *)(f->mem->base + f->if_slot * PNM_IF_SLOT);
+}
+
 static void build_if(struct pnm_file *f)
 {
 	struct pnm_mem *m = f->mem;
-	struct pnm_if_w *w = (struct pnm_if_w *)(m->base + f->if_slot * PNM_IF_SLOT);
+	struct pnm_if_w *w = if_of(f);
 	unsigned int k = 0;
 
 	memset(w, 0, PNM_IF_SLOT);
@@ -358,6 +479,7 @@ void pnm_file_release(struct pnm_file *f)
 		struct pnm_mem *m = f->mem;
 
 		bind_rings(f, 0);
+		extra_take_back(f, &if_of(f)->ni_bufs_head);
 		m->if_used[f->if_slot] = 0;
 		m->users--;
 		pnm_mem_put(m);
@@ -372,6 +494,7 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 {
 	struct pnm_mem *m;
 	unsigned int mode = r->nr_mode, ring = r->nr_ringid & NETMAP_RING_MASK, slot;
+	uint32_t granted;
 	int ret, created = 0;
 
 	if (f->registered)
@@ -402,8 +525,6 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 		pnm_dbg("%s: monitor ports are not supported", name);
 		return -EOPNOTSUPP;
 	}
-	if (r->nr_extra_bufs)
-		pnm_dbg("%s: %u extra buffers asked, none granted", name, r->nr_extra_bufs);
 	m = mem_by_name(name);
 	if (m && r->nr_mem_id && r->nr_mem_id != m->mem_id)
 		pnm_dbg("%s: mem_id %u asked, the port's is %u", name, r->nr_mem_id, m->mem_id);
@@ -459,6 +580,10 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 		goto fail;
 	m->if_used[slot] = 1;
 	build_if(f);
+	granted = extra_grant(f, &if_of(f)->ni_bufs_head, r->nr_extra_bufs);
+	if (granted < r->nr_extra_bufs)
+		pnm_dbg("%s: %u extra buffers asked, %u granted (%u in the port's pool)", name,
+			r->nr_extra_bufs, granted, m->xnum);
 	bind_rings(f, 1);
 	m->users++;
 	f->registered = 1;
@@ -472,7 +597,7 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 	r->nr_host_tx_rings = r->nr_host_rx_rings = 0;
 	r->nr_mem_id = m->mem_id;
 	r->nr_mode = mode;
-	r->nr_extra_bufs = 0;
+	r->nr_extra_bufs = granted;
 	pnm_dbg("%s registered: mode %u ring %u flags 0x%llx, TX [%u,%u) RX [%u,%u), offset %llu",
 		name, mode, ring, (unsigned long long)r->nr_flags, f->txf, f->txl, f->rxf, f->rxl,
 		(unsigned long long)r->nr_offset);
@@ -654,6 +779,126 @@ static int vale_detach(const char *name)
 	return ret == -ENOENT ? -ENXIO : map_open_error(ret);
 }
 
+/*
+ * vale-ctl's persistent interfaces.  netmap's NEWIF makes a netdev with VALE
+ * rings and ATTACH puts a netdev on a switch; ptnet's nearest thing is a tap
+ * port, a netdev that lives on a switch (tap-add, root only).  So NEWIF
+ * only checks the name is free, ATTACH valeX:IF makes the tap port
+ * valeX:IF with interface IF (in $PTNET_VALE_NETNS if set), DETACH and
+ * DELIF IF remove it.  An interface that already exists (eth0) cannot be
+ * attached: ptnetd has no kind that takes over a NIC.
+ */
+static const char *vale_netns(void)
+{
+	const char *ns = getenv("PTNET_VALE_NETNS");
+
+	return ns && *ns ? ns : NULL;
+}
+
+static int ifname_ok(const char *ifn)
+{
+	size_t n = strnlen(ifn, NETMAP_REQ_IFNAMSIZ);
+
+	if (n == 0 || n >= IF_NAMESIZE || strchr(ifn, '/') || strchr(ifn, ':')) {
+		pnm_dbg("'%.64s': not an interface name (1..%d characters, no '/' ':')", ifn,
+			IF_NAMESIZE - 1);
+		return 0;
+	}
+	return 1;
+}
+
+/* Whether interface IFN exists where ptnetd would make it (ours, unless netns=). */
+static int if_exists(const char *ifn)
+{
+	return !vale_netns() && if_nametoindex(ifn) != 0;
+}
+
+static int vale_newif(const char *ifn)
+{
+	if (!ifname_ok(ifn))
+		return -EINVAL;
+	if (if_exists(ifn))
+		return -EEXIST;
+	pnm_dbg("%s: ptnet makes the interface when it is attached to a switch (a tap port); "
+		"until then it does not exist", ifn);
+	return 0;
+}
+
+/* Port index of NAME on its switch, as VALE_LIST numbers them. */
+static uint32_t port_index(const char *name)
+{
+	struct list_walk w = { .name = name };
+
+	return ctl_request("list", list_rec, &w) == 0 && w.found ? w.fp : 0;
+}
+
+static int vale_attach(const char *name, struct nmreq_vale_attach *a)
+{
+	const char *ifn = strchr(name, ':') + 1, *ns = vale_netns();
+	char req[160];
+	int ret;
+
+	if (a->reg.nr_mode != NR_REG_DEFAULT && a->reg.nr_mode != NR_REG_ALL_NIC &&
+	    a->reg.nr_mode != NR_REG_NIC_SW) {
+		pnm_dbg("%s: VALE_ATTACH mode %u (1 or 3)", name, a->reg.nr_mode);
+		return -EINVAL;
+	}
+	if (!ifname_ok(ifn))
+		return -EINVAL;
+	if (if_exists(ifn)) {
+		pnm_dbg("%s: interface %s exists; ptnet cannot take over an interface (no uplink "
+			"kind), only make a new one", name, ifn);
+		return -EOPNOTSUPP;
+	}
+	snprintf(req, sizeof(req), "tap-add %s ifname=%s%s%s", name, ifn, ns ? " netns=" : "",
+		 ns ? ns : "");
+	ret = ctl_request(req, NULL, NULL);
+	if (ret)
+		return map_open_error(ret);
+	a->port_index = port_index(name);
+	pnm_dbg("%s: attached as a tap port, interface %s%s%s", name, ifn, ns ? " in netns " : "",
+		ns ? ns : "");
+	return 0;
+}
+
+struct tap_find {
+	const char *ifname;
+	char name[NETMAP_REQ_IFNAMSIZ];
+};
+
+static int tap_rec(const char *line, void *arg)
+{
+	struct tap_find *t = arg;
+	char ifn[IF_NAMESIZE + 1], kind[16];
+
+	if (t->name[0] || !strstr(line, "type=port") || field(line, " kind=", kind, sizeof(kind)) ||
+	    strcmp(kind, "tap") || field(line, " ifname=", ifn, sizeof(ifn)) ||
+	    strcmp(ifn, t->ifname))
+		return 0;
+	field(line, " name=", t->name, sizeof(t->name));
+	return 0;
+}
+
+static int vale_delif(const char *ifn)
+{
+	struct tap_find t = { .ifname = ifn };
+	char req[128];
+	int ret;
+
+	if (!ifname_ok(ifn))
+		return -EINVAL;
+	ret = ctl_request("list", tap_rec, &t);
+	if (ret)
+		return map_open_error(ret);
+	if (!t.name[0]) {
+		pnm_dbg("%s: no tap port has this interface", ifn);
+		return -ENXIO;
+	}
+	snprintf(req, sizeof(req), "tap-del %s", t.name);
+	ret = ctl_request(req, NULL, NULL);
+	return ret == -ENOENT ? -ENXIO : map_open_error(ret);
+}
+
 /* --- NIOCCTRL --- */
 
 static size_t body_size(unsigned int type)
@@ -814,10 +1059,27 @@ static int ctrl(struct pnm_file *f, uint64_t uhdr)
 		ret = vale_list(&h, &b.list);
 		break;
 	case NETMAP_REQ_VALE_DETACH:
-	case NETMAP_REQ_VALE_DELIF:
+		b.detach.port_index = port_index(h.nr_name);
 		ret = vale_detach(h.nr_name);
-		if (!ret && h.nr_reqtype == NETMAP_REQ_VALE_DETACH)
-			b.detach.port_index = 0;
+		break;
+	case NETMAP_REQ_VALE_ATTACH:
+		ret = check_name(h.nr_name);
+		if (!ret)
+			ret = vale_attach(h.nr_name, &b.attach);
+		break;
+	case NETMAP_REQ_VALE_NEWIF:
+		if (strnlen(h.nr_name, sizeof(h.nr_name)) == sizeof(h.nr_name))
+			ret = -EINVAL;
+		else
+			ret = vale_newif(h.nr_name);
+		break;
+	case NETMAP_REQ_VALE_DELIF:
+		if (strnlen(h.nr_name, sizeof(h.nr_name)) == sizeof(h.nr_name))
+			ret = -EINVAL;
+		else if (strchr(h.nr_name, ':'))
+			ret = vale_detach(h.nr_name);	/* valeX:Y: the port itself */
+		else
+			ret = vale_delif(h.nr_name);
 		break;
 	default:
 		pnm_dbg("request %u is not supported by ptnet", h.nr_reqtype);

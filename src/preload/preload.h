@@ -54,6 +54,14 @@ struct pnm_mem {
 	unsigned int maps;	/* app mmaps not yet munmapped */
 	uint8_t if_used[PNM_IF_SLOTS];
 	struct pnm_ring_state rs[PNM_MAX_RINGS];	/* TX rings, then RX */
+	/*
+	 * Extra buffers (nr_extra_bufs): the region's last xnum buffers are in
+	 * no ring; xfree[0..nxfree) are those not handed to a registration.
+	 * Which indices they are changes as the program swaps buffers.
+	 */
+	uint32_t xnum, nxfree;
+	uint32_t *xfree;
+	uint8_t *bufs;		/* buffer 0, as ptnetd placed it at attach */
 };
 
 struct pnm_file {
@@ -65,6 +73,7 @@ struct pnm_file {
 	unsigned int txf, txl, rxf, rxl;	/* bound rings [f, l) */
 	uint64_t flags;		/* NR_* */
 	int excl;
+	uint32_t nextra;	/* extra buffers granted at REGISTER */
 };
 
 /* preload.c */

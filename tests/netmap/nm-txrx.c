@@ -3,7 +3,7 @@
  * nm-txrx - a netmap-API sender/receiver for the preload tests.  It uses
  * only /dev/netmap (nm.h), as a program built against netmap would.
  *
- *   nm-txrx tx|rx -i PORT [-r RINGS] [-p] [-L] [-w busy|poll|select|epoll]
+ *   nm-txrx tx|rx -i PORT [-r RINGS] [-p] [-L] [-E] [-w busy|poll|select|epoll]
  *           [-n FRAMES] [-B WINDOW]
  *
  * -r RINGS  ring pairs asked for at registration (nr_tx_rings/nr_rx_rings)
@@ -12,6 +12,9 @@
  *           do not mmap: they use thread 0's mapping at their nr_offset
  * -L        legacy registration (NIOCREGIF, struct nmreq)
  * -w        how to wait: NIOC*SYNC loops, poll(), select(), epoll_wait()
+ * -E        echo (tx only): instead of an ack, each window must come back
+ *           whole on the RX ring (from a reflector such as nm-swap fwd),
+ *           every frame checked as the receiver checks them
  *
  * Per ring, the sender sends FRAMES frames in windows of WINDOW; after each
  * window the receiver answers with an ack frame on its TX ring of the same
@@ -41,7 +44,7 @@ enum { W_BUSY, W_POLL, W_SELECT, W_EPOLL };
 
 static const char *g_port;
 static unsigned int g_rings = 1, g_frames = 10000, g_win = 256;
-static int g_tx, g_threads, g_legacy, g_wait;
+static int g_tx, g_threads, g_legacy, g_wait, g_echo;
 static char *g_mem;
 static uint16_t g_mem_id;
 static time_t g_deadline;
@@ -280,11 +283,21 @@ static void *run(void *arg)
 		unsigned long end = seq + g_win < g_frames ? seq + g_win : g_frames;
 
 		if (g_tx) {
+			unsigned long start = seq;
+
 			for (; seq < end; seq++)
 				if (send_one(t, ET_DATA, seq, frame_len(seq)))
 					return NULL;
 			if (t_ioctl(t->fd, T_NIOCTXSYNC, NULL))
 				return fail(t, "txsync", (unsigned long)errno, 0), NULL;
+			if (g_echo) {	/* the window comes back, every frame checked */
+				for (unsigned long k = start; k < end; k++)
+					if (recv_one(t, ET_DATA, &b, &len) < 0 ||
+					    check_frame(t, b, len, k))
+						return NULL;
+				t->done = seq;
+				continue;
+			}
 			if (recv_one(t, ET_ACK, &b, &len) < 0)
 				return NULL;
 			uint32_t w[3];
@@ -318,12 +331,13 @@ int main(int argc, char **argv)
 		goto usage;
 	g_tx = !strcmp(argv[1], "tx");
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:r:pLw:n:B:")) != -1) {
+	while ((c = getopt(argc, argv, "i:r:pLEw:n:B:")) != -1) {
 		switch (c) {
 		case 'i': g_port = optarg; break;
 		case 'r': g_rings = (unsigned int)atoi(optarg); break;
 		case 'p': g_threads = 1; break;
 		case 'L': g_legacy = 1; break;
+		case 'E': g_echo = 1; break;
 		case 'n': g_frames = (unsigned int)atoi(optarg); break;
 		case 'B': g_win = (unsigned int)atoi(optarg); break;
 		case 'w':
@@ -361,7 +375,7 @@ int main(int argc, char **argv)
 	}
 	return err || total != (unsigned long)g_frames * n;
 usage:
-	fprintf(stderr, "usage: nm-txrx tx|rx -i PORT [-r RINGS] [-p] [-L] "
+	fprintf(stderr, "usage: nm-txrx tx|rx -i PORT [-r RINGS] [-p] [-L] [-E] "
 		"[-w busy|poll|select|epoll] [-n FRAMES] [-B WINDOW]\n");
 	return 2;
 }

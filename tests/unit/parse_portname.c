@@ -61,6 +61,10 @@ static void good(void)
 	      o.rx_rings);
 	CHECK(o.tx_slots == 64 && o.rx_slots == 4096, "tx/rx slots: %u/%u", o.tx_slots, o.rx_slots);
 
+	CHECK_EQ(parse("vale0:x@conf:extra-bufs=65536", &pn, &o, &given, err, sizeof(err)), 0,
+		 "%s", err);
+	CHECK(o.extra_bufs == 65536 && given == PTC_OPT_EXTRA_BUFS, "extra-bufs: %u", o.extra_bufs);
+
 	CHECK_EQ(parse("vale0:c@conf:tx-rings=2", &pn, &o, &given, err, sizeof(err)), 0, "%s", err);
 	CHECK(o.tx_rings == 2 && o.rx_rings == 0 && given == PTC_OPT_TX_RINGS,
 	      "tx-rings alone touches only TX");
@@ -95,6 +99,9 @@ static const char *const bad_names[] = {
 	"vale0:a@conf:buf-size=0x800",
 	"vale0:a@conf:vnet-hdr=0xc",
 	"vale0:a@conf:mtu=0x5dc",
+	"vale0:a@conf:extra-bufs=65537",
+	"vale0:a@conf:extra-bufs=-1",
+	"vale0:a@conf:extra-bufs=0x10",
 	"vale0:a@conf:rings=+2",
 	"vale0:a@conf:rings=0",
 	"vale0:a@conf:rings=17",

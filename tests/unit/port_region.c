@@ -14,7 +14,7 @@
 #include "fwdh.h"
 
 static void check_port(struct cport *c, unsigned int ntx, unsigned int nrx, uint32_t txs,
-		       uint32_t rxs, uint32_t bs)
+		       uint32_t rxs, uint32_t bs, uint32_t extra)
 {
 	struct ptd_port *p = c->p;
 	uint8_t *mem = p->mem;
@@ -35,8 +35,9 @@ static void check_port(struct cport *c, unsigned int ntx, unsigned int nrx, uint
 	CHECK_EQ(fw_reg(p, PTNET_IO_NUM_TX_SLOTS), txs, "%s tx slots", p->name);
 	CHECK_EQ(fw_reg(p, PTNET_IO_NUM_RX_SLOTS), rxs, "%s rx slots", p->name);
 	CHECK_EQ(fw_reg(p, PTNET_IO_X_BUF_SIZE), bs, "%s buf size", p->name);
-	CHECK_EQ(buf_num, 2 + ntx * txs + nrx * rxs, "%s buffers: 2 reserved + one per slot",
-		 p->name);
+	CHECK_EQ(buf_num, 2 + ntx * txs + nrx * rxs + extra,
+		 "%s buffers: 2 reserved + one per slot + extra", p->name);
+	CHECK_EQ(fw_reg(p, PTNET_IO_X_EXTRA_BUFS), extra, "%s extra buffers register", p->name);
 	CHECK_EQ(buf_ofs % 4096, 0, "%s pool page aligned", p->name);
 	CHECK((uint64_t)buf_ofs + (uint64_t)buf_num * bs <= size, "%s pool inside the region",
 	      p->name);
@@ -81,7 +82,8 @@ static void check_port(struct cport *c, unsigned int ntx, unsigned int nrx, uint
 		for (uint32_t s = 0; s < ns; s++) {
 			uint32_t b = r->slot[s].buf_idx;
 
-			if (b < 2 || b >= buf_num || used[b]) {
+			/* The extra buffers, the last ones, are in no ring. */
+			if (b < 2 || b >= buf_num - extra || used[b]) {
 				CHECK(0,
 				      "%s ring %u slot %u: buf_idx %u reserved, out of range or "
 				      "shared",
@@ -112,12 +114,12 @@ int main(void)
 
 	fw_setup(2);
 	fw_open(&a, "vale0:a");
-	check_port(&a, 1, 1, 1024, 1024, 2048);
+	check_port(&a, 1, 1, 1024, 1024, 2048, 0);
 	CHECK((a.p->mac[0] & 3) == 2, "random MAC unicast + locally administered (%02x)",
 	      a.p->mac[0]);
 	fw_open(&b, "vale0:b@conf:tx-rings=4,rx-rings=2,tx-slots=64,rx-slots=4096,buf-size=320,"
 		    "vnet-hdr=12,mac=02:11:22:33:44:55");
-	check_port(&b, 4, 2, 64, 4096, 320);
+	check_port(&b, 4, 2, 64, 4096, 320, 0);
 	CHECK(b.p->mac[1] == 0x11 && b.p->mac[5] == 0x55, "configured MAC");
 	CHECK_EQ(fw_reg(b.p, PTNET_IO_VNET_HDR_LEN), 12, "vnet-hdr register");
 	CHECK(ptd_port_find(&D, "vale0:b") == b.p, "port found by name");
@@ -143,7 +145,13 @@ int main(void)
 	CHECK(ptd_port_find(&D, "vale0:a") == NULL, "closed port gone");
 	CHECK(ptd_port_find(&D, "vale0:b") != NULL, "other port still there");
 	/* The name is free again. */
-	fw_open(&a, "vale0:a");
+	fw_open(&a, "vale0:a@conf:slots=64,extra-bufs=1000");
+	check_port(&a, 1, 1, 64, 64, 2048, 1000);
+	CHECK(ptd_region_size(&(struct ptnet_port_opts){ .tx_rings = 1, .rx_rings = 1,
+							 .tx_slots = 64, .rx_slots = 64,
+							 .buf_size = 2048, .extra_bufs = 1000 }) ==
+		      a.p->size,
+	      "extra buffers counted in the region size (the memory limits)");
 	fw_close(&a);
 	fw_close(&b);
 	CHECK_EQ(D.nports, 0, "no ports left");
