@@ -38,6 +38,9 @@ const char *ptc_kv_get(const struct ptc_tokens *t, int from, const char *key);
 int ptc_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int ptc_parse_u64(const char *s, uint64_t *out);
 
+/* "1000,1001": 1..MAX comma-separated ids (0..2^31-1).  The count or -EINVAL. */
+int ptc_parse_ids(const char *v, uint32_t *ids, unsigned int max);
+
 /* "aa:bb:cc:dd:ee:ff" -> mac.  0 or -EINVAL. */
 int ptc_parse_mac(const char *s, uint8_t mac[6]);
 void ptc_format_mac(const uint8_t mac[6], char buf[18]);

@@ -150,3 +150,29 @@ int ptc_errno_from_name(const char *name)
 			return errnames[i].err;
 	return EIO;
 }
+
+int ptc_parse_ids(const char *v, uint32_t *ids, unsigned int max)
+{
+	unsigned int n = 0;
+	const char *p = v;
+
+	if (!v || !*v)
+		return -EINVAL;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		char tok[16];
+
+		/* Every item a number: "1000,,1001" and "," are not lists. */
+		if (!l || l >= sizeof(tok) || n == max)
+			return -EINVAL;
+		memcpy(tok, p, l);
+		tok[l] = '\0';
+		if (ptc_parse_u32(tok, 0, 0x7fffffff, &ids[n]))
+			return -EINVAL;
+		n++;
+		if (!end)
+			return (int)n;
+		p = end + 1;
+	}
+}

@@ -312,19 +312,13 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* "1000,1001" -> sorted ids; count or -EINVAL (requests.c's rules). */
+/* "1000,1001" -> sorted ids; count or -EINVAL (the rules of switch-add). */
 static int parse_ids(const char *v, uint32_t ids[8])
 {
-	char buf[160], *save = NULL;
-	int n = 0;
+	int n = ptc_parse_ids(v, ids, 8);
 
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (n == 8 || ptc_parse_u32(tok, 0, 0x7fffffff, &ids[n]))
-			return -EINVAL;
-		n++;
-	}
-	qsort(ids, (size_t)n, sizeof(ids[0]), cmp_u32);
+	if (n > 0)
+		qsort(ids, (size_t)n, sizeof(ids[0]), cmp_u32);
 	return n;
 }
 
@@ -463,7 +457,8 @@ static int check_tap(struct ptd_conf *cf, struct conf_sec *s, const struct ptc_p
 			return conf_err(cf, ns->line, "no network namespace '%s' (%s): create it "
 					"with 'ip netns add %s'", ns->val, strerror(errno), ns->val);
 	}
-	if (ifn && (strlen(ifn->val) > PTC_NAME_MAX || strchr(ifn->val, ':')))
+	if (ifn && (strlen(ifn->val) > PTC_NAME_MAX || strchr(ifn->val, ':') ||
+		    strchr(ifn->val, '/')))
 		return conf_err(cf, ifn->line, "bad interface name '%s' (1..15 characters, no "
 				"'/' ':')", ifn->val);
 	if ((kv = kv_get(s, "queues")) && ptc_parse_u32(kv->val, 1, PTNET_MAX_RINGS, &queues))
@@ -767,6 +762,7 @@ struct undo {
 
 struct apply {
 	struct ptd *d;
+	const struct ptd_config *was;	/* the limits in force before (reload), or NULL */
 	struct undo *u;
 	unsigned int nu, cap;
 	unsigned int added, removed, changed, unchanged;
@@ -810,6 +806,9 @@ static int step(struct apply *a, const char *line, const char *undo, struct ptd_
 
 static void rollback(struct apply *a)
 {
+	/* Undo under the limits that were in force when it was done. */
+	if (a->was)
+		a->d->cfg = *a->was;
 	while (a->nu) {
 		struct undo *u = &a->u[--a->nu];
 		struct ptd_err e = { "" };
@@ -929,10 +928,11 @@ static int sec_fail(const struct ptd_conf *cf, const struct conf_sec *s, int ret
 		       msg);
 }
 
-int ptd_conf_apply(struct ptd *d, struct ptd_conf *cf, char *sum, size_t len, struct ptd_err *e)
+int ptd_conf_apply(struct ptd *d, struct ptd_conf *cf, const struct ptd_config *was, char *sum,
+		   size_t len, struct ptd_err *e)
 {
 	struct ptd_conf *old = d->conf ? d->conf->applied : NULL;
-	struct apply a = { .d = d };
+	struct apply a = { .d = d, .was = was };
 	const struct conf_sec *s = NULL;
 	struct ptd_switch *sw;
 	char line[PTC_MAX_MSG], buf[1024];
@@ -1058,7 +1058,7 @@ int ptd_conf_reload(struct ptd *d, char *sum, size_t len, struct ptd_err *e)
 		if (cfile->cmdline)
 			cfile->cmdline(&want);
 		apply_options(d, &want, &was);
-		ret = ptd_conf_apply(d, cf, sum, len, e);
+		ret = ptd_conf_apply(d, cf, &was, sum, len, e);
 		if (ret) {
 			d->cfg = was;
 			ptd_conf_free(cf);

@@ -44,7 +44,8 @@ void ptd_conf_options(const struct ptd_conf *cf, struct ptd_config *cfg);
  * made before, may be NULL).  0 with a summary in SUM, or -errno with E set
  * and everything as it was.
  */
-int ptd_conf_apply(struct ptd *d, struct ptd_conf *cf, char *sum, size_t len, struct ptd_err *e);
+int ptd_conf_apply(struct ptd *d, struct ptd_conf *cf, const struct ptd_config *was, char *sum,
+		   size_t len, struct ptd_err *e);
 /* Read d->conf->path again and apply it (SIGHUP, the reload request). */
 int ptd_conf_reload(struct ptd *d, char *sum, size_t len, struct ptd_err *e);
 

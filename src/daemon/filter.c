@@ -11,6 +11,8 @@ struct ptd_filter {
 	struct bpf_insn insn[];
 };
 
+#define PRELUDE		(1 + BPF_MEMWORDS)	/* ld #0; st M[0..15] */
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -44,10 +46,20 @@ int ptd_filter_parse(const char *hex, struct ptd_filter **out, struct ptd_err *e
 	if (!len || len % 16 || n > PTD_FILTER_MAX_INSNS)
 		return ptd_err(e, -EINVAL, "filter= wants 1..%d BPF instructions, 16 lowercase hex "
 			       "digits each", PTD_FILTER_MAX_INSNS);
-	f = calloc(1, sizeof(*f) + n * sizeof(f->insn[0]));
+	f = calloc(1, sizeof(*f) + (PRELUDE + n) * sizeof(f->insn[0]));
 	if (!f)
 		return ptd_err(e, -ENOMEM, "out of memory");
-	f->n = n;
+	f->n = PRELUDE + n;
+	/*
+	 * libpcap's bpf_validate lets a program load a scratch word M[k] it
+	 * never stored, and bpf_filter keeps M[] on the stack uninitialized:
+	 * a filter could read what earlier filters (other users') or other
+	 * calls left there.  So every program starts by clearing M[]: "ld #0"
+	 * then "st M[k]" for each k.  Jumps are relative: nothing to fix up.
+	 */
+	f->insn[0] = (struct bpf_insn){ .code = BPF_LD | BPF_IMM, .k = 0 };
+	for (unsigned int k = 0; k < BPF_MEMWORDS; k++)
+		f->insn[1 + k] = (struct bpf_insn){ .code = BPF_ST, .k = k };
 	for (unsigned int i = 0; i < n; i++) {
 		const char *s = hex + 16 * i;
 		uint32_t code, jt, jf, k;
@@ -57,11 +69,11 @@ int ptd_filter_parse(const char *hex, struct ptd_filter **out, struct ptd_err *e
 			free(f);
 			return ptd_err(e, -EINVAL, "filter=: instruction %u is not hex", i);
 		}
-		f->insn[i] = (struct bpf_insn){ .code = (u_short)code, .jt = (u_char)jt,
+		f->insn[PRELUDE + i] = (struct bpf_insn){ .code = (u_short)code, .jt = (u_char)jt,
 						.jf = (u_char)jf, .k = k };
 	}
 	/* A client's program: every jump and load checked before it ever runs. */
-	if (!bpf_validate(f->insn, (int)n)) {
+	if (!bpf_validate(f->insn, (int)f->n)) {
 		free(f);
 		return ptd_err(e, -EINVAL, "filter=: not a valid BPF program");
 	}
@@ -72,6 +84,11 @@ int ptd_filter_parse(const char *hex, struct ptd_filter **out, struct ptd_err *e
 void ptd_filter_free(struct ptd_filter *f)
 {
 	free(f);
+}
+
+unsigned int ptd_filter_len(const struct ptd_filter *f)
+{
+	return f ? f->n - PRELUDE : 0;
 }
 
 bool ptd_filter_match(const struct ptd_filter *f, const uint8_t *frame, uint32_t buflen,

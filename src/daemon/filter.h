@@ -22,6 +22,8 @@ struct ptd_filter;
  */
 int ptd_filter_parse(const char *hex, struct ptd_filter **out, struct ptd_err *e);
 void ptd_filter_free(struct ptd_filter *f);
+/* Instructions of the client's program (without ptnetd's prelude); 0 for NULL. */
+unsigned int ptd_filter_len(const struct ptd_filter *f);
 
 /* Does FRAME (BUFLEN bytes of a WIRELEN-byte Ethernet frame) pass? */
 bool ptd_filter_match(const struct ptd_filter *f, const uint8_t *frame, uint32_t buflen,

@@ -373,7 +373,7 @@ int main(int argc, char **argv)
 		struct ptd_err e = { "" };
 		char sum[128];
 
-		ret = ptd_conf_apply(&d, d.conf->boot, sum, sizeof(sum), &e);
+		ret = ptd_conf_apply(&d, d.conf->boot, NULL, sum, sizeof(sum), &e);
 		if (ret)
 			LOG_ERR("%s", e.msg);
 		else

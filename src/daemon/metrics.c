@@ -535,6 +535,8 @@ static void reply(struct mclient *c, const char *version, const char *status, co
 		c->outlen = 0;
 		return;
 	}
+	/* A whole request came: it may take the full time to be answered. */
+	c->deadline_ns = mono_ns() + PTD_METRICS_TIMEOUT_S * 1000000000ull;
 	memcpy(c->out, hdr, (size_t)n);
 	if (blen)
 		memcpy(c->out + n, body, blen);
@@ -673,16 +675,41 @@ static void on_listen(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 		struct mclient *c;
 		int fd;
 
-		/* Full: leave the rest in the backlog until a client goes (client_close). */
+		/*
+		 * Full: make room by dropping the oldest client that has not
+		 * sent a whole request yet (a scraper sends its request at once:
+		 * idle connections cannot keep it out); if every client is being
+		 * answered, leave the rest in the backlog (client_close resumes).
+		 */
 		if (m->nclients == PTD_METRICS_CLIENTS) {
-			ptd_ev_mod(d, &m->ev_listen, 0);
-			m->paused = true;
-			return;
+			struct mclient *idle = NULL;
+
+			for (unsigned int i = 0; i < m->nclients; i++)
+				if (!m->clients[i]->out &&
+				    (!idle || m->clients[i]->deadline_ns < idle->deadline_ns))
+					idle = m->clients[i];
+			if (!idle) {
+				ptd_ev_mod(d, &m->ev_listen, 0);
+				m->paused = true;
+				return;
+			}
+			client_close(d, idle);
 		}
 		fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+			    errno == ENOBUFS) {
+				/*
+				 * Out of descriptors: a level-triggered listener would
+				 * wake us forever.  Pause; the timer retries every second.
+				 */
+				LOG_RATELIMIT(1, "metrics: cannot accept: %s", strerror(errno));
+				ptd_ev_mod(d, &m->ev_listen, 0);
+				m->paused = true;
+				timer_arm(m, true);
+			} else if (errno != EAGAIN && errno != EINTR) {
 				LOG_RATELIMIT(1, "metrics: accept: %s", strerror(errno));
+			}
 			return;
 		}
 		c = calloc(1, sizeof(*c));
@@ -692,7 +719,8 @@ static void on_listen(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 			continue;
 		}
 		c->m = m;
-		c->deadline_ns = mono_ns() + PTD_METRICS_TIMEOUT_S * 1000000000ull;
+		/* The request head within PTD_METRICS_HEAD_S; the reply gets the rest. */
+		c->deadline_ns = mono_ns() + PTD_METRICS_HEAD_S * 1000000000ull;
 		c->slot = m->nclients;
 		m->clients[m->nclients++] = c;
 		timer_arm(m, true);
@@ -711,6 +739,13 @@ static void on_timer(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 	for (unsigned int i = m->nclients; i-- > 0;)
 		if (m->clients[i]->deadline_ns <= now)
 			client_close(d, m->clients[i]);
+	/* Paused for want of descriptors (not for clients): try again. */
+	if (m->paused && m->nclients < PTD_METRICS_CLIENTS) {
+		m->paused = false;
+		ptd_ev_mod(d, &m->ev_listen, EPOLLIN);
+	}
+	if (!m->nclients && !m->paused)
+		timer_arm(m, false);
 }
 
 /* A UNIX socket path: refuse a live one or a non-socket, replace a stale one. */
@@ -727,10 +762,11 @@ static int unix_prepare(const char *path)
 		return -EEXIST;
 	}
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a listener whose backlog is full never makes us wait. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
 		close(fd);
 		LOG_ERR("--metrics: %s is in use by another process", path);
 		return -EADDRINUSE;
@@ -772,9 +808,15 @@ int ptd_metrics_start(struct ptd *d)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (m->addr.ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&m->addr.ss, m->addr.len) < 0) {
-		ret = -errno;
-		goto fail_log;
+	{
+		/* A UNIX socket is born 0600: no window with the umask's mode. */
+		mode_t um = m->addr.ss.ss_family == AF_UNIX ? umask(0177) : 0;
+
+		ret = bind(fd, (struct sockaddr *)&m->addr.ss, m->addr.len) < 0 ? -errno : 0;
+		if (m->addr.ss.ss_family == AF_UNIX)
+			umask(um);
+		if (ret)
+			goto fail_log;
 	}
 	if (m->addr.ss.ss_family == AF_UNIX) {
 		snprintf(m->path, sizeof(m->path), "%s",

@@ -21,7 +21,8 @@
 
 #define PTD_METRICS_CLIENTS	16
 #define PTD_METRICS_REQ_MAX	8192
-#define PTD_METRICS_TIMEOUT_S	5
+#define PTD_METRICS_TIMEOUT_S	5	/* to be answered, from the first byte */
+#define PTD_METRICS_HEAD_S	1	/* to send the whole request head */
 
 /* A parsed ADDR. */
 struct ptd_metrics_addr {

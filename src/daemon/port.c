@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <ptnet/barrier.h>
 #include "daemon/ctl.h"
+#include "daemon/filter.h"
 #include "daemon/fwd.h"
 #include "daemon/log.h"
 #include "daemon/port.h"
@@ -295,6 +296,27 @@ int ptd_port_monitor(struct ptd_port *target, struct ptd_port *mon, unsigned int
 	if (target->nmon == PTD_MAX_MONITORS)
 		return ptd_err(e, -ENOSPC, "port %s has %d monitors already, the most", target->name,
 			       PTD_MAX_MONITORS);
+	/*
+	 * Copies for monitors are made, and their filters run, in the threads
+	 * that forward to and from TARGET, for every port those threads serve:
+	 * a user's monitors are bounded (the last slot and the filter budget
+	 * are root's), so no owner can slow other ports down at will.
+	 */
+	if (mon->uid != 0) {
+		unsigned int insns = ptd_filter_len(filter);
+
+		if (target->nmon == PTD_MAX_MONITORS - 1)
+			return ptd_err(e, -ENOSPC, "port %s has %d monitors; the last is kept for "
+				       "root", target->name, target->nmon);
+		for (unsigned int i = 0; i < target->nmon; i++)
+			if (target->mon[i].port->uid != 0)
+				insns += ptd_filter_len(target->mon[i].filter);
+		if (insns > PTD_MON_USER_INSNS)
+			return ptd_err(e, -ENOSPC, "the filters of users' monitors of %s would run %u "
+				       "BPF instructions per frame, more than %d (a shorter filter, "
+				       "or fewer filtered monitors)", target->name, insns,
+				       PTD_MON_USER_INSNS);
+	}
 	pthread_rwlock_wrlock(&sw->lock);
 	target->mon[target->nmon++] = (struct ptd_mon){ .port = mon, .dir = dir, .filter = filter };
 	target->mon_dirs |= dir;

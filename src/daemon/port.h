@@ -94,7 +94,8 @@ struct ptd_rxq {
 struct ptd_port_ops;
 struct ptd_filter;
 
-#define PTD_MAX_MONITORS	8	/* per monitored port */
+#define PTD_MAX_MONITORS	8	/* per monitored port; the last one is root's */
+#define PTD_MON_USER_INSNS	256	/* filter instructions of non-root monitors, per port */
 #define PTD_MON_TX		1	/* copies of what the port sends */
 #define PTD_MON_RX		2	/* copies of what the switch delivers to it */
 

@@ -133,23 +133,6 @@ static int do_detach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 	return 0;
 }
 
-/* "allow-uid=1000,1001" -> list; returns count or -EINVAL. */
-static int parse_ids(const char *v, uint32_t *ids, unsigned int max)
-{
-	char buf[128], *save = NULL;
-	int n = 0;
-
-	if (strlen(v) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, v);
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if ((unsigned int)n == max || ptc_parse_u32(tok, 0, 0x7fffffff, &ids[n]))
-			return -EINVAL;
-		n++;
-	}
-	return n;
-}
-
 static bool switch_name_ok(const struct ptc_tokens *t)
 {
 	return t->n >= 2 && !strncmp(t->tok[1], "vale", 4) &&
@@ -176,10 +159,10 @@ static int do_switch_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t
 	if (ret)
 		return ret;
 	v = ptc_kv_get(t, 2, "allow-uid");
-	if (v && (nu = parse_ids(v, uids, 8)) < 0)
+	if (v && (nu = ptc_parse_ids(v, uids, 8)) < 0)
 		return ptd_err(e, -EINVAL, "allow-uid wants up to 8 numeric uids, comma separated");
 	v = ptc_kv_get(t, 2, "allow-gid");
-	if (v && (ng = parse_ids(v, gids, 8)) < 0)
+	if (v && (ng = ptc_parse_ids(v, gids, 8)) < 0)
 		return ptd_err(e, -EINVAL, "allow-gid wants up to 8 numeric gids, comma separated");
 	if (ptd_switch_find(d, t->tok[1]))
 		return ptd_err(e, -EEXIST, "switch %s exists", t->tok[1]);

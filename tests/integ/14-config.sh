@@ -93,6 +93,18 @@ sed 's/^/# /' "$T/bad3.err"
 check "naming the section's line" grep -qF "$C:$(grep -n 'tap vale3:t3' "$C" | cut -d: -f1): [tap vale3:t3]: cannot create TAP busy0" "$T/bad3.err"
 check_eq "everything as before (rolled back)" "$(state | diff "$T/before" - && echo same)" same
 check_eq "t1 was not touched" "$(ifindex eth0)" "$T1"
+# A reload that tightens a limit and changes g1: re-creating g1 fails on the
+# new limit; the undo (g1 as it was) runs under the old limits, so g1 stays.
+write_conf
+sed -i -e 's/^\[ptnetd\]$/[ptnetd]\nmax-port-mem = 1/' -e 's/^rings = 2$/rings = 1/' "$C"
+check "a reload that a new limit makes fail is refused" eval "! $PTNETCTL reload 2>$T/bad4.err"
+sed 's/^/# /' "$T/bad4.err"
+check_eq "everything as before (undone under the old limits)" \
+	"$(state | diff "$T/before" - && echo same)" same
+check "ptnetd could undo everything" eval "! grep -q 'cannot undo' $T/ptnetd.err"
+write_conf '[tap vale3:t3]\nnetns = '$NA'\nifname = busy0'
+sed -i -e '/^\[vm vale3:g1\]/,$d' "$C"
+printf '[tap vale3:t3]\nnetns = %s\nifname = busy0\n' $NA >>"$C"
 kill -HUP "$PTNETD_PID"
 check "SIGHUP with a bad file: refused" wait_until 10 grep -q 'not reloaded (nothing changed).*busy0' "$T/ptnetd.err"
 check "ptnetd is still there" alive "$PTNETD_PID"

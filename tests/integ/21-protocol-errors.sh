@@ -96,6 +96,8 @@ expect_err(s, b"attach vale0:a buf-size=100", ("EINVAL", "ERANGE"), "attach: buf
 expect_err(s, b"detach", ("EINVAL",), "detach without a name")
 expect_err(s, b"detach vale0:zz", ("ENOENT",), "detach unknown port")
 expect_err(s, b"switch-add x", ("EINVAL",), "switch-add bad name")
+expect_err(s, b"switch-add vale8 allow-uid=,,", ("EINVAL",), "switch-add: an allow list of no ids")
+expect_err(s, b"switch-add vale8 allow-uid=1000,,1001", ("EINVAL",), "switch-add: an empty id in the list")
 expect_err(s, b"switch-del vale77", ("ENOENT",), "switch-del unknown")
 s.send(b"list")
 r = s.recv(8192).decode()

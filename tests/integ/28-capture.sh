@@ -148,4 +148,32 @@ wait_bg u9 20
 check_eq "udp port 9: no frame in the file" "$(field "$(pcap_summary "$T/u9.pcap")" complete)" 0
 kill -TERM "${BG[sink]}"
 wait_bg sink 20
+
+# 6. A user's monitors are bounded (they cost the threads that forward for
+#    everyone): the last slot is root's, and so is the filter budget past 256.
+U=65534
+spawn own setpriv --reuid=$U --regid=$U --clear-groups "$TBIN/tb-port" hold vale0:own
+check "uid $U holds vale0:own" wait_line own '^READY' 20
+for i in 1 2 3 4 5 6 7; do
+	spawn "m$i" setpriv --reuid=$U --regid=$U --clear-groups "$PTNETCTL" capture vale0:own -q -w /dev/null
+done
+check "uid $U has 7 monitors of its port" wait_until 20 eval '[ "$(monitors)" = 7 ]'
+check "its 8th is refused: the last is root's" eval "! timeout 20 setpriv --reuid=$U --regid=$U --clear-groups $PTNETCTL capture vale0:own -c 1 -w /dev/null 2>$T/m8.err"
+check "saying so" grep -q "kept for root" "$T/m8.err"
+spawn mroot "$PTNETCTL" capture vale0:own -q -w /dev/null
+check "root still monitors it" wait_until 20 eval '[ "$(monitors)" = 8 ]'
+for i in 1 2 3 4 5 6 7; do kill -TERM "${BG[m$i]}"; wait_bg "m$i" 20; done
+kill -TERM "${BG[mroot]}"
+wait_bg mroot 20
+# ~145 instructions each (tcpdump -d): one such monitor fits the users' budget, two do not.
+long=$(for i in $(seq 1 40); do printf 'udp port %d or ' $((1000 + i)); done)
+spawn f1 setpriv --reuid=$U --regid=$U --clear-groups "$PTNETCTL" capture vale0:own -q -w /dev/null $long udp port 9
+check "a user's long filter fits the budget" wait_until 20 eval '[ "$(monitors)" = 1 ]'
+check "a second one is refused (the budget is per port)" eval "! timeout 20 setpriv --reuid=$U --regid=$U --clear-groups $PTNETCTL capture vale0:own -c 1 -w /dev/null $long udp port 7 2>$T/long.err"
+sed "s/^/# long.err: /" "$T/long.err"
+check "naming the budget" grep -q "BPF instructions per frame" "$T/long.err"
+kill -TERM "${BG[f1]}"
+wait_bg f1 20
+kill -TERM "${BG[own]}"
+wait_bg own 20
 finish

@@ -139,8 +139,26 @@ static void idents_and_errnos(void)
 	CHECK_EQ(ptc_errno_from_name("ENOTHING"), EIO, "unknown name maps to EIO");
 }
 
+static void ids(void)
+{
+	uint32_t v[8];
+
+	CHECK_EQ(ptc_parse_ids("1000", v, 8), 1, "one id");
+	CHECK_EQ(v[0], 1000, "its value");
+	CHECK_EQ(ptc_parse_ids("1,2,3", v, 8), 3, "three ids");
+	CHECK_EQ(v[2], 3, "in order");
+	CHECK_EQ(ptc_parse_ids("", v, 8), -EINVAL, "no id");
+	CHECK_EQ(ptc_parse_ids(",,,", v, 8), -EINVAL, "commas only: not an empty (open) list");
+	CHECK_EQ(ptc_parse_ids("1,,2", v, 8), -EINVAL, "an empty item");
+	CHECK_EQ(ptc_parse_ids("1,", v, 8), -EINVAL, "a trailing comma");
+	CHECK_EQ(ptc_parse_ids("1,2,3,4,5,6,7,8,9", v, 8), -EINVAL, "more than MAX");
+	CHECK_EQ(ptc_parse_ids("0x10", v, 8), -EINVAL, "decimal only");
+	CHECK_EQ(ptc_parse_ids("2147483648", v, 8), -EINVAL, "out of range");
+}
+
 int main(void)
 {
+	ids();
 	split();
 	numbers();
 	macs();

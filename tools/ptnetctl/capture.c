@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,21 +39,29 @@ static int usage(void)
 	return 2;
 }
 
-/* Frame of ring R from slot *J on into BUF (a chain of slots); its length or 0. */
-static uint32_t take_frame(struct ptnet_port *p, struct netmap_ring *r, uint8_t *buf)
+/*
+ * The frame at R's cur (a chain of slots) into BUF, taking its slots; its
+ * length on the wire in *WIRE, the bytes kept (at most CAP_MAX_FRAME, no
+ * gap: nothing after the first fragment that does not fit) returned.
+ */
+static uint32_t take_frame(struct netmap_ring *r, uint8_t *buf, uint32_t *wire)
 {
-	uint32_t len = 0;
+	uint32_t len = 0, total = 0;
+	bool full = false;
 	struct netmap_slot *s;
 
 	do {
 		s = &r->slot[r->cur];
-		if (len + s->len <= CAP_MAX_FRAME) {
+		total += s->len;
+		if (!full && len + s->len <= CAP_MAX_FRAME) {
 			memcpy(buf + len, NETMAP_BUF(r, s->buf_idx), s->len);
 			len += s->len;
+		} else {
+			full = true;
 		}
 		r->head = r->cur = nm_ring_next(r, r->cur);
 	} while ((s->flags & NS_MOREFRAG) && r->cur != r->tail);
-	(void)p;
+	*wire = total;
 	return len;
 }
 
@@ -166,7 +175,7 @@ int ptnetctl_capture(int argc, char **argv)
 			break;
 		}
 		while (r->cur != r->tail && (!count || got < count)) {
-			uint32_t len = take_frame(p, r, buf);
+			uint32_t wire, len = take_frame(r, buf, &wire);
 			struct pcap_pkthdr h;
 			struct timespec ts;
 
@@ -178,8 +187,8 @@ int ptnetctl_capture(int argc, char **argv)
 			h.ts.tv_sec = ts.tv_sec;
 			h.ts.tv_usec = prec == PCAP_TSTAMP_PRECISION_NANO ? ts.tv_nsec :
 				       ts.tv_nsec / 1000;
-			h.len = len - CAP_HDR;
-			h.caplen = h.len < snaplen ? h.len : snaplen;
+			h.len = wire - CAP_HDR;
+			h.caplen = len - CAP_HDR < snaplen ? len - CAP_HDR : snaplen;
 			pcap_dump((u_char *)dump, &h, buf + CAP_HDR);
 			got++;
 		}
