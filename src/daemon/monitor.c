@@ -29,9 +29,9 @@ struct mon_conf {
 	struct ptd_filter **filter;	/* moved to the monitor by its create hook */
 };
 
-/* The passthrough kind's state first (ptd_pt_*), then the monitor's. */
+/* A libptnet client's pipes (passthrough.h), then the monitor's own. */
 struct mon_state {
-	void *pt;
+	struct ptd_pt_ends ends;
 	struct ptd_port *target_at_start;
 	unsigned int dir;
 	struct ptd_filter *filter;
@@ -47,9 +47,9 @@ static int mon_create(struct ptd *d, struct ptd_port *p, const void *conf, struc
 
 	if (!m)
 		return ptd_err(e, -ENOMEM, "out of memory");
-	ret = ptd_pt_create(d, p, NULL, e);
-	m->pt = p->priv;
+	(void)d;
 	p->priv = m;
+	ret = ptd_pt_ends_make(p, &m->ends, e);
 	m->target_at_start = mc->target;
 	m->dir = mc->dir;
 	m->filter = *mc->filter;
@@ -75,10 +75,13 @@ static void mon_free(struct ptd *d, struct ptd_port *p)
 {
 	struct mon_state *m = p->priv;
 
-	if (!m)
+	(void)d;
+	if (!m) {
+		ptd_port_close_fds(p);
 		return;
-	p->priv = m->pt;
-	ptd_pt_free(d, p);
+	}
+	ptd_pt_ends_close(p, &m->ends);
+	p->priv = NULL;
 	ptd_filter_free(m->filter);
 	free(m);
 }
@@ -92,16 +95,6 @@ static int mon_describe(const struct ptd_port *p, char *buf, size_t len)
 			p->mon_target ? p->mon_target->name : "-", dirs[m->dir & 3], !!m->filter);
 }
 
-/* So that ptd_pt_hand_over sees the passthrough state. */
-static void hand_over(struct ptd_conn *c, struct ptd_port *p, struct ptd_reply *r)
-{
-	struct mon_state *m = p->priv;
-
-	p->priv = m->pt;
-	ptd_pt_hand_over(c, p, r);
-	p->priv = m;
-}
-
 /* monitor NAME target=PORT [dir=tx|rx|both] [filter=HEX] [port options] */
 static int do_monitor(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 		      struct ptd_reply *r, struct ptd_err *e)
@@ -109,6 +102,7 @@ static int do_monitor(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 	static const char *const own[] = { "target", "dir", "filter", NULL };
 	struct ptnet_port_opts o = { 0 };
 	struct ptd_filter *filter = NULL;
+	struct mon_state *m;
 	struct mon_conf mc = { .dir = PTD_MON_TX | PTD_MON_RX, .filter = &filter };
 	const char *v, *name;
 	unsigned int given = 0;
@@ -157,7 +151,8 @@ static int do_monitor(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 	ptd_filter_free(filter);	/* still ours if the create hook never ran */
 	if (ret)
 		return ret;
-	hand_over(c, p, r);
+	m = p->priv;
+	ptd_pt_hand_over(c, p, &m->ends, r);
 	LOG_INFO("port %s monitors %s (%s%s) for pid %d", p->name, p->mon_target->name,
 		 mc.dir == PTD_MON_TX ? "tx" : mc.dir == PTD_MON_RX ? "rx" : "tx+rx",
 		 v ? ", filtered" : "", (int)c->pid);

@@ -20,23 +20,33 @@
 #include "daemon/passthrough.h"
 #include "daemon/port.h"
 
-/* The client's ends until they are handed over. */
-struct pt_state {
-	int kick_w[2 * PTNET_MAX_RINGS];
-	int irq_r[2 * PTNET_MAX_RINGS];
-};
-
-int ptd_pt_create(struct ptd *d, struct ptd_port *p, const void *conf, struct ptd_err *e)
+int ptd_pt_ends_make(struct ptd_port *p, struct ptd_pt_ends *s, struct ptd_err *e)
 {
-	struct pt_state *s = calloc(1, sizeof(*s));
+	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++)
+		s->kick_w[i] = s->irq_r[i] = -1;
+	return ptd_port_make_pipes(p, s->kick_w, s->irq_r, e);
+}
+
+void ptd_pt_ends_close(struct ptd_port *p, struct ptd_pt_ends *s)
+{
+	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++) {
+		if (s->kick_w[i] >= 0)
+			close(s->kick_w[i]);
+		if (s->irq_r[i] >= 0)
+			close(s->irq_r[i]);
+	}
+	ptd_port_close_fds(p);
+}
+
+static int pt_create(struct ptd *d, struct ptd_port *p, const void *conf, struct ptd_err *e)
+{
+	struct ptd_pt_ends *s = calloc(1, sizeof(*s));
 
 	(void)d, (void)conf;
 	if (!s)
 		return ptd_err(e, -ENOMEM, "out of memory");
-	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++)
-		s->kick_w[i] = s->irq_r[i] = -1;
 	p->priv = s;
-	return ptd_port_make_pipes(p, s->kick_w, s->irq_r, e);
+	return ptd_pt_ends_make(p, s, e);
 }
 
 static int pt_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
@@ -50,20 +60,17 @@ static void pt_stop(struct ptd *d, struct ptd_port *p)
 	(void)d, (void)p;
 }
 
-void ptd_pt_free(struct ptd *d, struct ptd_port *p)
+static void pt_free(struct ptd *d, struct ptd_port *p)
 {
-	struct pt_state *s = p->priv;
+	struct ptd_pt_ends *s = p->priv;
 
 	(void)d;
-	for (unsigned int i = 0; s && i < 2 * PTNET_MAX_RINGS; i++) {
-		if (s->kick_w[i] >= 0)
-			close(s->kick_w[i]);
-		if (s->irq_r[i] >= 0)
-			close(s->irq_r[i]);
-	}
+	if (s)
+		ptd_pt_ends_close(p, s);
+	else
+		ptd_port_close_fds(p);
 	free(s);
 	p->priv = NULL;
-	ptd_port_close_fds(p);
 }
 
 static int pt_describe(const struct ptd_port *p, char *buf, size_t len)
@@ -86,10 +93,10 @@ static const struct ptd_request pt_requests[] = {
 const struct ptd_port_ops ptd_passthrough_ops = {
 	.name = "passthrough",
 	.region_kind = PTNET_KIND_PASSTHROUGH,
-	.create = ptd_pt_create,
+	.create = pt_create,
 	.start = pt_start,
 	.stop = pt_stop,
-	.free = ptd_pt_free,
+	.free = pt_free,
 	.describe = pt_describe,
 	.requests = pt_requests,
 };
@@ -115,17 +122,16 @@ static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 	ret = ptd_port_create(d, t->tok[1], &o, &ptd_passthrough_ops, NULL, &c->cr, &p, e);
 	if (ret)
 		return ret;
-	ptd_pt_hand_over(c, p, r);
+	ptd_pt_hand_over(c, p, p->priv, r);
 	LOG_INFO("port %s attached by pid %d uid %u (%u+%u rings, %u/%u slots, buf %u)",
 		 p->name, (int)c->pid, (unsigned)c->cr.uid, p->ntx, p->nrx, p->txq[0].nslots,
 		 p->rxq[0].nslots, p->buf_size);
 	return 0;
 }
 
-void ptd_pt_hand_over(struct ptd_conn *c, struct ptd_port *p, struct ptd_reply *r)
+void ptd_pt_hand_over(struct ptd_conn *c, struct ptd_port *p, struct ptd_pt_ends *s,
+		      struct ptd_reply *r)
 {
-	struct pt_state *s = p->priv;
-
 	p->conn = c;
 	p->pid = c->pid;
 	c->port = p;

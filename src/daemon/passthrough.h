@@ -10,9 +10,18 @@
 #include "daemon/ctl.h"
 #include "daemon/port.h"
 
-int ptd_pt_create(struct ptd *d, struct ptd_port *p, const void *conf, struct ptd_err *e);
-void ptd_pt_free(struct ptd *d, struct ptd_port *p);
-/* P belongs to connection C from now on; R carries the memfd and the client's ends. */
-void ptd_pt_hand_over(struct ptd_conn *c, struct ptd_port *p, struct ptd_reply *r);
+/* The client's ends of every ring's pipes, until they are handed over. */
+struct ptd_pt_ends {
+	int kick_w[2 * PTNET_MAX_RINGS];
+	int irq_r[2 * PTNET_MAX_RINGS];
+};
+
+/* Pipes for every ring of P: ptnetd's ends on the rings, the client's in S. */
+int ptd_pt_ends_make(struct ptd_port *p, struct ptd_pt_ends *s, struct ptd_err *e);
+/* Close what was not handed over, and the rings' ends. */
+void ptd_pt_ends_close(struct ptd_port *p, struct ptd_pt_ends *s);
+/* P belongs to connection C from now on; R carries the memfd and S's ends. */
+void ptd_pt_hand_over(struct ptd_conn *c, struct ptd_port *p, struct ptd_pt_ends *s,
+		      struct ptd_reply *r);
 
 #endif
