@@ -79,6 +79,7 @@ void pnm_mem_put(struct pnm_mem *m)
 	if (*pp)
 		*pp = m->next;
 	real.munmap(m->base, m->size);
+	real.munmap(m->sh, PNM_SHADOW_SIZE);
 	ptnet_port_close(m->port);
 	pnm_dbg("mem_id %u (%s) released", m->mem_id, m->name);
 	free(m->xfree);
@@ -128,8 +129,22 @@ static int mem_map(struct pnm_mem *m)
 	 * old_size 0 on a shared mapping makes a second mapping of the same
 	 * pages (mremap(2)): no memfd needed, libptnet keeps its own.
 	 */
-	if (mremap(lib, 0, rsize, MREMAP_MAYMOVE | MREMAP_FIXED, p + PNM_IF_AREA) == MAP_FAILED)
+	if (mremap(lib, 0, rsize, MREMAP_MAYMOVE | MREMAP_FIXED, p + PNM_IF_AREA) == MAP_FAILED) {
+		/*
+		 * A guest's device memory (a PFN mapping of the BAR) cannot be
+		 * remapped: map the device file a second time instead.
+		 */
+		if (!m->guest || real.mmap(p + PNM_IF_AREA, rsize, PROT_READ | PROT_WRITE,
+					   MAP_SHARED | MAP_FIXED, ptnet_ring_fd(m->port, 0, 0),
+					   0) == MAP_FAILED)
+			goto fail;
+	}
+	m->sh = real.mmap(NULL, PNM_SHADOW_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m->sh == MAP_FAILED) {
+		m->sh = NULL;
 		goto fail;
+	}
 	m->base = p;
 	m->region = p + PNM_IF_AREA;
 	return 0;
@@ -291,6 +306,7 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	o.rx_slots = fit_slots(r->nr_rx_slots);
 	o.extra_bufs = r->nr_extra_bufs > PTNET_MAX_EXTRA_BUFS ? PTNET_MAX_EXTRA_BUFS :
 								  r->nr_extra_bufs;
+	m->guest = pnm_guest_is_dev(name);
 	ret = ptnet_port_open(name, &o, &m->port);
 	if (o.extra_bufs && (ret == -ENOMEM || ret == -EDQUOT || ret == -ENOSPC)) {
 		/* netmap grants fewer extra buffers than asked, down to none. */
@@ -314,6 +330,7 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	ret = extra_init(m);
 	if (ret) {
 		real.munmap(m->base, m->size);
+		real.munmap(m->sh, PNM_SHADOW_SIZE);
 		ptnet_port_close(m->port);
 		free(m);
 		return ret;
@@ -324,8 +341,8 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	for (unsigned int i = 0; i < m->ntx + m->nrx; i++) {
 		struct netmap_ring *ring = mem_ring(m, i);
 
-		m->rs[i].rhead = ring->head;
-		m->rs[i].rtail = ring->tail;
+		m->sh[i].rhead = ring->head;
+		m->sh[i].rtail = ring->tail;
 	}
 	do {
 		m->mem_id = g_next_mem_id++;
@@ -357,6 +374,8 @@ static int check_name(const char *name)
 		pnm_dbg("port name is not NUL-terminated within %d bytes", NETMAP_REQ_IFNAMSIZ);
 		return -EINVAL;
 	}
+	if (pnm_guest_is_dev(name))
+		return 0;	/* a ptnet NIC in a guest (guest.c) */
 	if (strncmp(name, "vale", 4)) {
 		pnm_dbg("'%s': only VALE ports (valeX:Y) are served by ptnet", name);
 		return -ENXIO;
@@ -734,8 +753,13 @@ static int ctl_request(const char *req, ptnet_ctl_rec_fn cb, void *arg)
 	char status[256];
 	int fd = ptnet_ctl_open(), ret;
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (pnm_in_guest())
+			pnm_dbg("%s: no ptnetd here: inside a VM guest only the ptnet NIC's own "
+				"rings are served (netmap:ethN, ptnetN); switches, VALE_ATTACH, "
+				"NEWIF and the like are the host's", req);
 		return map_open_error(fd);
+	}
 	ret = ptnet_ctl_call(fd, req, cb, arg, status, sizeof(status));
 	ptnet_ctl_close(fd);
 	if (ret)
@@ -817,6 +841,16 @@ static int vale_newif(const char *ifn)
 {
 	if (!ifname_ok(ifn))
 		return -EINVAL;
+	if (pnm_in_guest()) {
+		int fd = ptnet_ctl_open();
+
+		if (fd < 0) {
+			pnm_dbg("%s: no ptnetd here: inside a VM guest there is no switch to make "
+				"an interface for", ifn);
+			return map_open_error(fd);
+		}
+		ptnet_ctl_close(fd);
+	}
 	if (if_exists(ifn))
 		return -EEXIST;
 	pnm_dbg("%s: ptnet makes the interface when it is attached to a switch (a tap port); "
@@ -1005,6 +1039,10 @@ static int ctrl(struct pnm_file *f, uint64_t uhdr)
 		}
 		return -EOPNOTSUPP;
 	}
+	if (h.nr_reqtype == NETMAP_REQ_REGISTER || h.nr_reqtype == NETMAP_REQ_PORT_INFO_GET ||
+	    h.nr_reqtype == NETMAP_REQ_PORT_HDR_GET || h.nr_reqtype == NETMAP_REQ_PORT_HDR_SET ||
+	    h.nr_reqtype == NETMAP_REQ_POOLS_INFO_GET)
+		pnm_guest_canon(h.nr_name, sizeof(h.nr_name));	/* eth0 -> ptnet0 in a guest */
 	pthread_mutex_lock(&g_lock);
 	switch (h.nr_reqtype) {
 	case NETMAP_REQ_REGISTER:
@@ -1116,6 +1154,7 @@ static int legacy(struct pnm_file *f, unsigned long req, uint64_t ureq)
 	name[NM_IFNAMSIZ] = '\0';
 	if (strnlen(nr.nr_name, NM_IFNAMSIZ) == NM_IFNAMSIZ)
 		return -EINVAL;
+	pnm_guest_canon(name, sizeof(name));
 	pthread_mutex_lock(&g_lock);
 	if (req == NIOCGINFO) {
 		struct nmreq_port_info_get pi;

@@ -66,6 +66,37 @@ static void *next_sym(const char *name)
 	return p;
 }
 
+/*
+ * fork: the child gets the fd table, the files and mems (this process's
+ * memory, copied), the app's fds and libptnet's (the same open files as the
+ * parent's) and every mapping (all MAP_SHARED: the port region, the
+ * netmap_if area, the ring shadows), so it can use the rings.  Only g_lock
+ * needs care: held by another thread at the fork, it would stay locked in
+ * the child forever; so fork takes it first.  An exec'd program starts with
+ * an empty table: every fd we made is close-on-exec except the app's own
+ * /dev/netmap fds, which it then sees as plain (epoll) fds.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&g_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&g_lock);
+}
+
+static void fork_child(void)
+{
+	/*
+	 * A recursive mutex remembers its owner's thread id, which the
+	 * child's thread no longer has: unlocking would fail, so start afresh.
+	 */
+	pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+	memcpy(&g_lock, &fresh, sizeof(fresh));
+}
+
 static void do_init(void)
 {
 	real.openat = next_sym("openat");
@@ -84,6 +115,7 @@ static void do_init(void)
 	real.epoll_ctl = next_sym("epoll_ctl");
 	real.epoll_wait = next_sym("epoll_wait");
 	real.epoll_pwait = next_sym("epoll_pwait");
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 void pnm_init(void)

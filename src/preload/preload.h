@@ -35,11 +35,20 @@
 #define PNM_MAX_RINGS	(2 * PTNET_MAX_RINGS)
 
 struct pnm_ring_state {
-	uint32_t rhead;		/* last head/cur validated and published */
-	uint32_t rtail;		/* tail as last given to the app */
 	uint32_t users;		/* registrations bound to the ring */
 	uint32_t excl;		/* bound by an NR_EXCLUSIVE registration */
 };
+
+/*
+ * What the syncs remember of a ring, in memory shared with forked children
+ * (MAP_SHARED anonymous): whichever process syncs next starts from the state
+ * the last sync left, so a child may take over the rings from its parent.
+ */
+struct pnm_ring_shadow {
+	uint32_t rhead;		/* last head/cur validated and published */
+	uint32_t rtail;		/* tail as last given to the app */
+};
+#define PNM_SHADOW_SIZE	(((sizeof(struct pnm_ring_shadow) * PNM_MAX_RINGS) + 4095) & ~(size_t)4095)
 
 struct pnm_mem {
 	struct pnm_mem *next;
@@ -49,11 +58,13 @@ struct pnm_mem {
 	size_t size;		/* PNM_IF_AREA + region size */
 	uint8_t *region;	/* base + PNM_IF_AREA */
 	uint16_t mem_id;
+	int guest;		/* a ptnet NIC's device in a VM guest (guest.c) */
 	unsigned int ntx, nrx;
 	unsigned int users;	/* registrations */
 	unsigned int maps;	/* app mmaps not yet munmapped */
 	uint8_t if_used[PNM_IF_SLOTS];
 	struct pnm_ring_state rs[PNM_MAX_RINGS];	/* TX rings, then RX */
+	struct pnm_ring_shadow *sh;			/* [PNM_MAX_RINGS], shared */
 	/*
 	 * Extra buffers (nr_extra_bufs): the region's last xnum buffers are in
 	 * no ring; xfree[0..nxfree) are those not handed to a registration.
@@ -109,6 +120,11 @@ int pnm_ioctl(struct pnm_file *f, unsigned long req, void *arg);
 void pnm_file_release(struct pnm_file *f);	/* under g_lock */
 void pnm_mem_put(struct pnm_mem *m);		/* under g_lock */
 struct pnm_mem *pnm_mem_at(const void *addr);	/* under g_lock */
+
+/* guest.c: names of a ptnet NIC inside a VM guest. */
+int pnm_guest_is_dev(const char *name);		/* "ptnetN" and /dev/ptnetN exists */
+int pnm_guest_canon(char *name, size_t len);	/* eth0, netmap:eth0 -> ptnetN: 1 */
+int pnm_in_guest(void);
 
 /* wait.c: syncs and waiting. */
 int pnm_txsync(struct pnm_file *f, int *bad);

@@ -11,11 +11,13 @@
  *
  * Waiting: a poll on a netmap fd syncs its TX rings (unless NR_NO_TX_POLL)
  * and, for POLLIN, its RX rings; ready means cur != tail.  If nothing is
- * ready, the bound rings ask ptnetd for notifications (appl_need_kick, full
+ * ready, it keeps scanning for a short adaptive window (spin_adapt), then
+ * the bound rings ask ptnetd for notifications (appl_need_kick, full
  * barrier, re-check: ring.h N1) and the real poll sleeps on the fd itself,
  * an epoll set of the rings' notification pipes (ctrl.c), then we loop.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -35,7 +37,7 @@ static struct netmap_ring *ring_of(const struct pnm_file *f, unsigned int i)
 	return lr;	/* libptnet's mapping: the same pages as the app's view */
 }
 
-static int ring_ok(const struct pnm_ring_state *s, const struct netmap_ring *r)
+static int ring_ok(const struct pnm_ring_shadow *s, const struct netmap_ring *r)
 {
 	uint32_t n = r->num_slots, head = PTNET_READ_ONCE(r->head), cur = PTNET_READ_ONCE(r->cur);
 
@@ -46,7 +48,7 @@ static int ring_ok(const struct pnm_ring_state *s, const struct netmap_ring *r)
 static int sync_ring(struct pnm_file *f, unsigned int i, int *bad)
 {
 	struct pnm_mem *m = f->mem;
-	struct pnm_ring_state *s = &m->rs[i];
+	struct pnm_ring_shadow *s = &m->sh[i];
 	struct netmap_ring *r = ring_of(f, i);
 	int ret;
 
@@ -199,6 +201,37 @@ static int64_t now_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/*
+ * The spin window: before sleeping, a wait polls (sync, sched_yield) for up
+ * to this long, as libptnet's ptnet_port_wait and ptnetd's workers do: a
+ * cross-CPU wakeup costs more than the next packets take to arrive.  It
+ * adapts per thread (a thread serves its own rings, as with netmap) between
+ * PNM_SPIN_MIN_US and PNM_SPIN_MAX_US: an event that came within the
+ * maximum window after going to sleep doubles it (a longer spin would have
+ * caught it), a longer sleep or a timeout halves it.  So an idle program
+ * spins at most PNM_SPIN_MIN_US per wait once the window has decayed.
+ */
+#define PNM_SPIN_MIN_US 20
+#define PNM_SPIN_MAX_US 1000
+static __thread uint32_t t_spin_us = 50;
+
+static void spin_adapt(int woken, int64_t slept_ns)
+{
+	if (woken && slept_ns < PNM_SPIN_MAX_US * 1000ll)
+		t_spin_us = t_spin_us * 2 > PNM_SPIN_MAX_US ? PNM_SPIN_MAX_US : t_spin_us * 2;
+	else
+		t_spin_us = t_spin_us / 2 < PNM_SPIN_MIN_US ? PNM_SPIN_MIN_US : t_spin_us / 2;
+}
+
+/* Still inside the spin window that started at START (ns)? Yields if so. */
+static int spinning(int64_t start, int64_t now)
+{
+	if (now - start >= (int64_t)t_spin_us * 1000)
+		return 0;
+	sched_yield();
+	return 1;
+}
+
 int pnm_poll_has_nm(const struct pollfd *fds, nfds_t n)
 {
 	for (nfds_t i = 0; i < n; i++)
@@ -247,17 +280,22 @@ int pnm_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigs
 		errno = ENOMEM;
 		return -1;
 	}
+	int64_t spin0 = now_ns();
+
 	for (;;) {
-		int64_t left;
+		int64_t left, t, slept;
 		struct timespec lts;
 		nfds_t armed;
 
 		ret = scan_all(fds, n, tmp);
 		if (ret != 0)
 			break;
-		left = deadline < 0 ? -1 : deadline - now_ns();
+		t = now_ns();
+		left = deadline < 0 ? -1 : deadline - t;
 		if (deadline >= 0 && left <= 0)
 			break;
+		if (spinning(spin0, t))
+			continue;
 		for (armed = 0; armed < n; armed++) {
 			struct pnm_file *f = pnm_file_of(fds[armed].fd);
 
@@ -283,6 +321,8 @@ int pnm_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigs
 			lts.tv_nsec = left % 1000000000;
 		}
 		ret = real.ppoll(tmp, n, left >= 0 ? &lts : NULL, sig);
+		spin0 = now_ns();
+		slept = spin0 - t;
 		for (nfds_t i = 0; i < n; i++) {
 			struct pnm_file *f = pnm_file_of(fds[i].fd);
 
@@ -291,6 +331,7 @@ int pnm_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigs
 		}
 		if (ret < 0)
 			break;
+		spin_adapt(ret > 0, slept);
 	}
 	if (tmp != stack)
 		free(tmp);
@@ -500,9 +541,11 @@ static int ep_wait(int epfd, struct epoll_event *out, int max, int timeout, cons
 		if (it->epfd == epfd)
 			items[ni++] = it;
 	pthread_mutex_unlock(&g_lock);
+	int64_t spin0 = now_ns();
+
 	for (;;) {
 		unsigned int armed;
-		int64_t left;
+		int64_t left, t;
 		struct epoll_event kev[64];
 		int k, kmax = max < 64 ? max : 64;
 
@@ -524,9 +567,12 @@ static int ep_wait(int epfd, struct epoll_event *out, int max, int timeout, cons
 				out[n++] = kev[i];
 		if (n)
 			return n;
-		left = deadline < 0 ? -1 : deadline - now_ns();
+		t = now_ns();
+		left = deadline < 0 ? -1 : deadline - t;
 		if (deadline >= 0 && left <= 0)
 			return 0;
+		if (spinning(spin0, t))
+			continue;
 		for (armed = 0; armed < ni; armed++) {
 			struct pnm_file *f = pnm_file_of(items[armed]->fd);
 
@@ -546,6 +592,9 @@ static int ep_wait(int epfd, struct epoll_event *out, int max, int timeout, cons
 		}
 		k = real.epoll_pwait(epfd, kev, kmax,
 				     left < 0 ? -1 : (int)((left + 999999) / 1000000), sig);
+		spin0 = now_ns();
+		if (k >= 0)
+			spin_adapt(k > 0, spin0 - t);
 		for (unsigned int i = 0; i < ni; i++) {
 			struct pnm_file *f = pnm_file_of(items[i]->fd);
 
