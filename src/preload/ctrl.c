@@ -317,6 +317,9 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	}
 	if (ret) {
 		pnm_dbg("cannot open %s: %s", name, ptnet_errmsg());
+		if (!m->guest && pnm_in_guest())
+			pnm_dbg("inside a VM guest only the ptnet NIC's own rings are served "
+				"(netmap:ethN or ptnetN); VALE ports are the host's");
 		free(m);
 		return map_open_error(ret);
 	}

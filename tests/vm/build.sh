@@ -4,7 +4,9 @@
 #   1. fetch the pinned guest kernel and headers (fetch.sh);
 #   2. build kernel/ptnet/ptnet.ko against those headers;
 #   3. pack a busybox initramfs with the module, the virtio-net modules,
-#      iperf3, ptnet-pktgen and the benchmark's tcprr, and tests/vm/init.
+#      iperf3, ptnet-pktgen, the benchmark's tcprr, ptnet-run with
+#      libptnet-netmap.so and the netmap-ABI test programs nm-txrx and
+#      nm-ctl, and tests/vm/init.
 # Output: $VM_CACHE/initramfs.cpio.gz (and prints KVER/VMLINUZ/INITRD lines).
 # Exit 77 when a needed package is missing and cannot be installed.
 #
@@ -52,7 +54,10 @@ make -s -C "$VM_ROOT/kernel/ptnet" KDIR="$KDIR" >&2
 KO=$VM_ROOT/kernel/ptnet/ptnet.ko
 
 # Userland tools: ptnet-pktgen from BUILD, tcprr (bench/vm) static.
-[ -x "$BUILD/bin/ptnet-pktgen" ] || make -s -C "$VM_ROOT" O="$BUILD" >&2
+for b in bin/ptnet-pktgen bin/ptnet-run lib/libptnet-netmap.so tests/netmap/nm-txrx \
+	 tests/netmap/nm-ctl; do
+	[ -e "$BUILD/$b" ] || { make -s -C "$VM_ROOT" O="$BUILD" >&2; break; }
+done
 mkdir -p "$VM_CACHE/bin"
 if [ ! -x "$VM_CACHE/bin/tcprr" ] || [ "$VM_ROOT/bench/vm/tcprr.c" -nt "$VM_CACHE/bin/tcprr" ]; then
 	if [ -f "$VM_ROOT/bench/vm/tcprr.c" ]; then
@@ -87,6 +92,14 @@ copy_bin() {
 copy_bin "$(command -v iperf3)"
 copy_bin "$BUILD/bin/ptnet-pktgen"
 copy_bin "$(command -v ethtool || echo /usr/sbin/ethtool)"
+# Netmap programs in the guests: the preload library (ptnet-run finds it in
+# ../lib), and the netmap-ABI test programs.
+copy_bin "$BUILD/tests/netmap/nm-txrx"
+copy_bin "$BUILD/tests/netmap/nm-ctl"
+copy_bin "$BUILD/lib/libptnet-netmap.so"
+mkdir -p "$R/usr/lib"
+mv "$R/usr/bin/libptnet-netmap.so" "$R/usr/lib/"
+cp "$BUILD/bin/ptnet-run" "$R/usr/bin/"
 [ -x "$VM_CACHE/bin/tcprr" ] && cp "$VM_CACHE/bin/tcprr" "$R/usr/bin/"
 # ld.so is looked up at /lib64.
 [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # run.sh - the VM tests: ptnetd with two VM ports on vale0, two QEMU TCG
 # guests with the ptnet driver, and checks of ping, iperf3 TCP both ways,
-# MTU 9000, native-mode pktgen guest->guest and guest->host, module
-# unload/reload, and a guest killed mid-traffic.
+# MTU 9000, native-mode pktgen guest->guest and guest->host, netmap
+# programs in the guests through libptnet-netmap.so (guest->guest,
+# guest<->host), module unload/reload, and a guest killed mid-traffic.
 #
 # Exit 0 if every check passed, 1 otherwise, 77 if QEMU, the guest kernel
 # or packages are unavailable.  Last line: "N passed, N failed".
@@ -209,6 +210,64 @@ check "host pktgen rx got $RX_MIN packets and exited 0" vm_wait_exit $HRX 120
 n_rx=$(pk_count "$T/hrx.log")
 echo "# native pktgen a -> host: sent ${n_tx:-?} received ${n_rx:-?}"
 check "host pktgen rx on vale0:h received from guest a" test "${n_rx:-0}" -gt 1000
+
+# --- netmap programs in the guests: libptnet-netmap.so over /dev/ptnet0 ---
+# nm-txrx (tests/netmap: /dev/netmap only, its own copy of netmap's structs)
+# through ptnet-run: the receiver acks every window of 256 frames before the
+# next goes out and checks every byte, so nothing is dropped at any speed.
+# Receivers start first and print READY once registered (the rings taken).
+NM_COUNT=2000
+# nm_grx NAME ARGS: start a guest receiver in the background; its exit
+# status in /tmp/nm.rc, output in /tmp/nm.log; returns once it is READY.
+nm_grx() {
+	local g=$1
+	shift
+	vm_run "$g" -t 90 "rm -f /tmp/nm.rc /tmp/nm.log
+		(ptnet-run nm-txrx rx $* > /tmp/nm.log 2>&1; echo \$? > /tmp/nm.rc) &
+		wait_for 60 grep -q ^READY /tmp/nm.log || { cat /tmp/nm.log; exit 1; }"
+}
+# nm_grx_done NAME: the guest receiver exited 0 having checked NM_COUNT frames.
+nm_grx_done() {
+	vm_run "$1" -t 150 "wait_for 120 test -s /tmp/nm.rc || { echo 'rx still running'; exit 1; }
+		cat /tmp/nm.log; [ \"\$(cat /tmp/nm.rc)\" = 0 ] && grep -q '^RECV frames=$NM_COUNT\$' /tmp/nm.log"
+}
+nm_gtx() {
+	local g=$1
+	shift
+	vm_run "$g" -t 150 "ptnet-run nm-txrx tx $* && exit 0; r=\$?; echo \"exit \$r\"; exit \$r"
+}
+check "netmap: nm-txrx rx on netmap:eth0 in b registers (2 ring pairs)" \
+	nm_grx b -i netmap:eth0 -r 2 -n $NM_COUNT -w poll
+check "netmap: nm-txrx tx on eth0 in a sends $NM_COUNT checked frames to b" \
+	nm_gtx a -i eth0 -r 1 -n $NM_COUNT -w poll
+check "netmap: b received every frame, content verified" nm_grx_done b
+check "netmap: legacy NIOCREGIF + epoll on ptnet0, b registers" \
+	nm_grx b -i ptnet0 -r 2 -n $NM_COUNT -L -w epoll
+check "netmap: legacy NIOCREGIF + select on ptnet0 in a sends $NM_COUNT frames" \
+	nm_gtx a -i ptnet0 -r 1 -n $NM_COUNT -L -w select
+check "netmap: b received every frame (legacy, epoll)" nm_grx_done b
+# host <-> guest: the host side through the same library on vale0.
+NMRUN=$BUILD/bin/ptnet-run
+NMTXRX=$BUILD/tests/netmap/nm-txrx
+"$NMRUN" "$NMTXRX" rx -i vale0:nmh -n $NM_COUNT -w poll > "$T/nmh.log" 2>&1 &
+NMH=$!
+check "netmap: host receiver on vale0:nmh registered" vm_wait 60 grep -q ^READY "$T/nmh.log"
+check "netmap: guest a -> host, $NM_COUNT frames" nm_gtx a -i eth0 -r 1 -n $NM_COUNT -w busy
+check "netmap: host receiver exits 0" vm_wait_exit $NMH 120
+check "netmap: host receiver verified $NM_COUNT frames from a" grep -q "^RECV frames=$NM_COUNT\$" "$T/nmh.log"
+check "netmap: b receives from the host (netmap:ptnet0)" \
+	nm_grx b -i netmap:ptnet0 -r 2 -n $NM_COUNT -w poll
+"$NMRUN" "$NMTXRX" tx -i vale0:nmh -n $NM_COUNT -w poll > "$T/nmhtx.log" 2>&1
+check "netmap: host tx on vale0:nmh -> guest b exits 0" test $? = 0
+check "netmap: b verified $NM_COUNT frames from the host" nm_grx_done b
+check "netmap: no switch inside a guest (VALE_ATTACH: ENXIO, with a PTNET_DEBUG hint)" vm_run a -t 60 \
+	'PTNET_DEBUG=1 ptnet-run nm-ctl attach vale0:x > /tmp/ctl.log 2>&1; r=$?
+	 cat /tmp/ctl.log; [ $r = 1 ] && grep -q "ERR errno=6" /tmp/ctl.log &&
+	 grep -q "no ptnetd here" /tmp/ctl.log'
+check "netmap: b's interface back after the netmap programs (carrier, ping)" vm_run b -t 120 \
+	"wait_for 60 carrier_is 1 && ping -c 2 -W 10 $IP_A >/dev/null"
+check "netmap: a's interface back after the netmap programs (carrier, ping)" vm_run a -t 120 \
+	"wait_for 60 carrier_is 1 && ping -c 2 -W 10 $IP_B >/dev/null"
 
 # --- module unload / reload ---
 check "rmmod ptnet in a" vm_run a 'rmmod ptnet && ! [ -e /sys/class/net/eth0 ] && ! [ -e /dev/ptnet0 ]'
