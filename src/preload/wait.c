@@ -272,7 +272,8 @@ static int scan_all(struct pollfd *fds, nfds_t n, struct pollfd *tmp)
 
 int pnm_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *sig)
 {
-	int64_t deadline = ts ? now_ns() + ts->tv_sec * 1000000000ll + ts->tv_nsec : -1;
+	int64_t spin0 = now_ns();
+	int64_t deadline = ts ? spin0 + ts->tv_sec * 1000000000ll + ts->tv_nsec : -1;
 	struct pollfd stack[64], *tmp = n <= 64 ? stack : calloc(n, sizeof(*tmp));
 	int ret;
 
@@ -280,8 +281,6 @@ int pnm_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigs
 		errno = ENOMEM;
 		return -1;
 	}
-	int64_t spin0 = now_ns();
-
 	for (;;) {
 		int64_t left, t, slept;
 		struct timespec lts;
@@ -527,7 +526,8 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 
 static int ep_wait(int epfd, struct epoll_event *out, int max, int timeout, const sigset_t *sig)
 {
-	int64_t deadline = timeout < 0 ? -1 : now_ns() + (int64_t)timeout * 1000000;
+	int64_t spin0 = now_ns();
+	int64_t deadline = timeout < 0 ? -1 : spin0 + (int64_t)timeout * 1000000;
 	struct ep_item *items[256];
 	unsigned int ni = 0;
 	int n;
@@ -541,8 +541,6 @@ static int ep_wait(int epfd, struct epoll_event *out, int max, int timeout, cons
 		if (it->epfd == epfd)
 			items[ni++] = it;
 	pthread_mutex_unlock(&g_lock);
-	int64_t spin0 = now_ns();
-
 	for (;;) {
 		unsigned int armed;
 		int64_t left, t;

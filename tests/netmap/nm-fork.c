@@ -136,7 +136,8 @@ static int traffic(struct port *a, struct port *b, unsigned long first, unsigned
 
 				if (late("for TX space") || poll(&p, 1, 1000) < 0 ||
 				    (p.revents & POLLERR)) {
-					fprintf(stderr, "nm-fork: poll TX (revents %#x)\n", p.revents);
+					fprintf(stderr, "nm-fork: poll TX (revents %#x)\n",
+						p.revents);
 					return -1;
 				}
 				continue;
@@ -163,8 +164,8 @@ static int traffic(struct port *a, struct port *b, unsigned long first, unsigned
 				r->cur = r->head;
 				if (late("for frames") || poll(&p, 1, 1000) < 0 ||
 				    (p.revents & POLLERR)) {
-					fprintf(stderr, "nm-fork: poll RX (revents %#x), %lu of window "
-						"at %lu\n", p.revents, k, seq);
+					fprintf(stderr, "nm-fork: poll RX (revents %#x), "
+						"%lu of window at %lu\n", p.revents, k, seq);
 					return -1;
 				}
 				continue;
