@@ -8,6 +8,8 @@
  *   nm-ctl newif IF                 VALE_NEWIF
  *   nm-ctl delif IF                 VALE_DELIF
  *   nm-ctl list                     VALE_LIST from index 0 until ENOENT
+ *   nm-ctl info PORT                PORT_INFO_GET ("OK tx_rings=N rx_rings=N
+ *                                   tx_slots=N rx_slots=N memsize=N")
  *
  * Prints "OK [port_index=N]" (list: one "PORT b=B p=P" line each) or
  * "ERR errno=N"; exits 0, 1 (the request failed) or 2 (usage).
@@ -44,7 +46,7 @@ static int result(int err, const char *extra)
 int main(int argc, char **argv)
 {
 	struct t_hdr h;
-	char extra[64] = "";
+	char extra[128] = "";
 	int fd, err;
 
 	if (argc < 2)
@@ -95,8 +97,18 @@ int main(int argc, char **argv)
 		}
 		return result(err == ENOENT ? 0 : err, "");
 	}
+	if (!strcmp(argv[1], "info") && argc == 3) {
+		struct t_info in = { 0 };
+
+		t_hdr_init(&h, T_PORT_INFO_GET, argv[2], &in);
+		err = t_ioctl(fd, T_NIOCCTRL, &h);
+		snprintf(extra, sizeof(extra), " tx_rings=%u rx_rings=%u tx_slots=%u rx_slots=%u "
+			 "memsize=%llu", in.nr_tx_rings, in.nr_rx_rings, in.nr_tx_slots,
+			 in.nr_rx_slots, (unsigned long long)in.nr_memsize);
+		return result(err, extra);
+	}
 usage:
 	fprintf(stderr, "usage: nm-ctl attach valeX:IF [MODE] | detach valeX:Y | newif IF | "
-		"delif IF | list\n");
+		"delif IF | list | info PORT\n");
 	return 2;
 }

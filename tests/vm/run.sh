@@ -260,6 +260,21 @@ check "netmap: b receives from the host (netmap:ptnet0)" \
 "$NMRUN" "$NMTXRX" tx -i vale0:nmh -n $NM_COUNT -w poll > "$T/nmhtx.log" 2>&1
 check "netmap: host tx on vale0:nmh -> guest b exits 0" test $? = 0
 check "netmap: b verified $NM_COUNT frames from the host" nm_grx_done b
+# Zero-copy swaps within the device memory: b reflects every frame from its
+# RX ring 0 out of TX ring 1 by swapping buffers (NS_BUF_CHANGED); it asks
+# for 4 extra buffers and must be granted none (a VM port has none), as netmap
+# grants fewer when it cannot; a's sender checks every frame that comes back.
+check "netmap: b reflects with buffer swaps (nm-swap fwd, no extra buffers granted)" vm_run b -t 90 \
+	"rm -f /tmp/nm.rc /tmp/nm.log
+	 (ptnet-run nm-swap fwd -i eth0 -r 2 -n $NM_COUNT -x 4 -G 0 > /tmp/nm.log 2>&1; echo \$? > /tmp/nm.rc) &
+	 wait_for 60 grep -q ^READY /tmp/nm.log || { cat /tmp/nm.log; exit 1; }"
+check "netmap: a's $NM_COUNT frames come back through b's swaps, every byte checked" \
+	nm_gtx a -i eth0 -r 1 -n $NM_COUNT -E -w poll
+check "netmap: b's reflector forwarded $NM_COUNT frames and exited 0" vm_run b -t 150 \
+	"wait_for 120 test -s /tmp/nm.rc || { echo 'reflector still running'; exit 1; }
+	 cat /tmp/nm.log; [ \"\$(cat /tmp/nm.rc)\" = 0 ] && grep -q '^FWD frames=$NM_COUNT\$' /tmp/nm.log"
+check "netmap: PORT_INFO_GET of eth0 in b (2 ring pairs, the VM port's)" vm_run b -t 60 \
+	'ptnet-run nm-ctl info eth0 | tee /dev/stderr | grep -q "^OK tx_rings=2 rx_rings=2 "'
 check "netmap: no switch inside a guest (VALE_ATTACH: ENXIO, with a PTNET_DEBUG hint)" vm_run a -t 60 \
 	'PTNET_DEBUG=1 ptnet-run nm-ctl attach vale0:x > /tmp/ctl.log 2>&1; r=$?
 	 cat /tmp/ctl.log; [ $r = 1 ] && grep -q "ERR errno=6" /tmp/ctl.log &&
