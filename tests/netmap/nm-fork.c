@@ -6,7 +6,8 @@
  *
  *   nm-fork -a PORT_A -b PORT_B [-c PORT_C] [-n FRAMES]
  *
- * PORT_A and PORT_B (on one switch, nobody else on it) are registered by
+ * PORT_A and PORT_B (on one switch, nobody else on it; or one port twice,
+ * with a reflector such as nm-swap fwd beyond it) are registered by
  * the parent, which sends FRAMES frames A -> B and checks them on B; then
  * a forked child sends and checks the next FRAMES through the inherited
  * fds and mapping (waiting with poll), closes its copies and exits; the

@@ -6,7 +6,7 @@
 #   3. pack a busybox initramfs with the module, the virtio-net modules,
 #      iperf3, ptnet-pktgen, the benchmark's tcprr, ptnet-run with
 #      libptnet-netmap.so and the netmap-ABI test programs nm-txrx,
-#      nm-ctl and nm-swap, and tests/vm/init.
+#      nm-ctl, nm-swap and nm-fork, and tests/vm/init.
 # Output: $VM_CACHE/initramfs.cpio.gz (and prints KVER/VMLINUZ/INITRD lines).
 # Exit 77 when a needed package is missing and cannot be installed.
 #
@@ -55,7 +55,7 @@ KO=$VM_ROOT/kernel/ptnet/ptnet.ko
 
 # Userland tools: ptnet-pktgen from BUILD, tcprr (bench/vm) static.
 for b in bin/ptnet-pktgen bin/ptnet-run lib/libptnet-netmap.so tests/netmap/nm-txrx \
-	 tests/netmap/nm-ctl tests/netmap/nm-swap; do
+	 tests/netmap/nm-ctl tests/netmap/nm-swap tests/netmap/nm-fork; do
 	[ -e "$BUILD/$b" ] || { make -s -C "$VM_ROOT" O="$BUILD" >&2; break; }
 done
 mkdir -p "$VM_CACHE/bin"
@@ -97,6 +97,7 @@ copy_bin "$(command -v ethtool || echo /usr/sbin/ethtool)"
 copy_bin "$BUILD/tests/netmap/nm-txrx"
 copy_bin "$BUILD/tests/netmap/nm-ctl"
 copy_bin "$BUILD/tests/netmap/nm-swap"
+copy_bin "$BUILD/tests/netmap/nm-fork"
 copy_bin "$BUILD/lib/libptnet-netmap.so"
 mkdir -p "$R/usr/lib"
 mv "$R/usr/bin/libptnet-netmap.so" "$R/usr/lib/"

@@ -273,6 +273,19 @@ check "netmap: a's $NM_COUNT frames come back through b's swaps, every byte chec
 check "netmap: b's reflector forwarded $NM_COUNT frames and exited 0" vm_run b -t 150 \
 	"wait_for 120 test -s /tmp/nm.rc || { echo 'reflector still running'; exit 1; }
 	 cat /tmp/nm.log; [ \"\$(cat /tmp/nm.rc)\" = 0 ] && grep -q '^FWD frames=$NM_COUNT\$' /tmp/nm.log"
+# fork in a guest: nm-fork's parent, then its child (inherited fds and the
+# device mapping), then the parent again send through b's reflector and
+# check what comes back (A and B are both eth0: two registrations of a).
+NM_FORK=500
+check "netmap: b reflects $((3 * NM_FORK)) frames for the fork test" vm_run b -t 90 \
+	"rm -f /tmp/nm.rc /tmp/nm.log
+	 (ptnet-run nm-swap fwd -i eth0 -r 2 -n $((3 * NM_FORK)) > /tmp/nm.log 2>&1; echo \$? > /tmp/nm.rc) &
+	 wait_for 60 grep -q ^READY /tmp/nm.log || { cat /tmp/nm.log; exit 1; }"
+check "netmap: fork in a guest: parent, child, parent again, every frame checked" vm_run a -t 150 \
+	"ptnet-run nm-fork -a eth0 -b eth0 -n $NM_FORK | grep '^OK parent=$NM_FORK child=$NM_FORK after=$NM_FORK\$'"
+check "netmap: b's reflector exited 0" vm_run b -t 150 \
+	"wait_for 120 test -s /tmp/nm.rc || { echo 'reflector still running'; exit 1; }
+	 cat /tmp/nm.log; [ \"\$(cat /tmp/nm.rc)\" = 0 ]"
 check "netmap: PORT_INFO_GET of eth0 in b (2 ring pairs, the VM port's)" vm_run b -t 60 \
 	'ptnet-run nm-ctl info eth0 | tee /dev/stderr | grep -q "^OK tx_rings=2 rx_rings=2 "'
 check "netmap: no switch inside a guest (VALE_ATTACH: ENXIO, with a PTNET_DEBUG hint)" vm_run a -t 60 \
