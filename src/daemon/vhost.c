@@ -710,7 +710,7 @@ static int vhost_describe(const struct ptd_port *p, char *buf, size_t len)
 	for (unsigned int i = 0; i < v->queues; i++)
 		active += v->qp[i].running;
 	return snprintf(buf, len, " socket=%s mode=%s state=%s queues=%u active=%u "
-			"features=0x%llx protocol=0x%llx mtu=%u connects=%llu", v->path,
+			"features=0x%llx protocol=0x%llx guest_mtu=%u connects=%llu", v->path,
 			v->client ? "client" : "server", state_of(v), v->queues, active,
 			(unsigned long long)v->features, (unsigned long long)v->proto, v->mtu,
 			(unsigned long long)v->connects);
