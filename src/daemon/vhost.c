@@ -52,7 +52,8 @@ static const uint64_t dev_features =
 	BIT(VN_F_CSUM) | BIT(VN_F_GUEST_CSUM) | BIT(VN_F_MTU) | BIT(VN_F_MAC) |
 	BIT(VN_F_GUEST_TSO4) | BIT(VN_F_GUEST_TSO6) | BIT(VN_F_GUEST_ECN) | BIT(VN_F_HOST_TSO4) |
 	BIT(VN_F_HOST_TSO6) | BIT(VN_F_HOST_ECN) | BIT(VN_F_MRG_RXBUF) | BIT(VN_F_STATUS) |
-	BIT(VN_F_MQ) | BIT(VN_F_ANY_LAYOUT) | BIT(VN_F_INDIRECT_DESC) | BIT(VN_F_EVENT_IDX) |
+	BIT(VN_F_MQ) | BIT(VN_F_CTRL_VQ) | BIT(VN_F_CTRL_RX) | BIT(VN_F_CTRL_MAC_ADDR) |
+	BIT(VN_F_ANY_LAYOUT) | BIT(VN_F_INDIRECT_DESC) | BIT(VN_F_EVENT_IDX) |
 	BIT(VHU_F_PROTOCOL_FEATURES) | BIT(VN_F_VERSION_1);
 
 static const uint64_t proto_features =
@@ -91,10 +92,13 @@ static void qp_stop(struct vhost_dev *v, unsigned int i)
 		v->vr[r].base = v->vr[r].vq.last_avail;
 }
 
+static void ctrl_stop(struct vhost_dev *v);
+
 static void qp_stop_all(struct vhost_dev *v)
 {
 	for (unsigned int i = 0; i < v->queues; i++)
 		qp_stop(v, i);
+	ctrl_stop(v);
 }
 
 static bool vring_ready(const struct vhost_dev *v, const struct vhost_vring *r)
@@ -108,6 +112,119 @@ static bool any_running(const struct vhost_dev *v)
 		if (v->qp[i].running)
 			return true;
 	return false;
+}
+
+/* The control queue's ring index: after every data queue with MQ, else 2. */
+static uint32_t ctrl_index(const struct vhost_dev *v)
+{
+	return vhost_has(v, VN_F_MQ) ? 2 * v->queues : 2;
+}
+
+static void ctrl_stop(struct vhost_dev *v)
+{
+	if (!v->ctrl_running)
+		return;
+	ptd_ev_del(v->d, &v->ev_ctrl);
+	v->vr[VHOST_CTRL].base = v->vr[VHOST_CTRL].vq.last_avail;
+	v->ctrl_running = false;
+}
+
+/* One command: its class, command and data; the ack (0 ok, 1 error). */
+static uint8_t ctrl_cmd(struct vhost_dev *v, uint8_t cls, uint8_t cmd, const uint8_t *data,
+			uint32_t len)
+{
+	switch (cls) {
+	case 0:		/* RX: PROMISC .. NOBCAST, one byte on/off */
+		/* A switch port gets its unicast, broadcast and flooded frames: nothing to do. */
+		return cmd <= 5 && len >= 1 && vhost_has(v, VN_F_CTRL_RX) ? 0 : 1;
+	case 1:		/* MAC */
+		if (cmd == 0)	/* TABLE_SET: filters we need not apply (flooding reaches it) */
+			return 0;
+		if (cmd == 1 && len >= 6 && vhost_has(v, VN_F_CTRL_MAC_ADDR)) {
+			memcpy(v->guest_mac, data, 6);	/* the switch learns it from traffic */
+			return 0;
+		}
+		return 1;
+	case 3:		/* ANNOUNCE ACK */
+		return cmd == 0 ? 0 : 1;
+	case 4:		/* MQ VQ_PAIRS_SET */
+		if (cmd == 0 && len >= 2 && vhost_has(v, VN_F_MQ)) {
+			uint16_t n = (uint16_t)(data[0] | data[1] << 8);
+
+			if (n >= 1 && n <= v->queues) {
+				v->pairs = n;
+				return 0;
+			}
+		}
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+static void on_ctrl(struct ptd *d, struct ptd_ev *ev, uint32_t events)
+{
+	struct vhost_dev *v = ptd_container_of(ev, struct vhost_dev, ev_ctrl);
+	struct vhost_vring *vr = &v->vr[VHOST_CTRL];
+	static struct virtq_chain c;
+	uint64_t x;
+	unsigned int done = 0;
+	int r;
+
+	(void)d, (void)events;
+	while (read(vr->kick, &x, sizeof(x)) > 0)
+		;
+	while (done < 2u * vr->num && (r = virtq_pop(&vr->vq, &c)) == 1) {
+		uint8_t hdr[2], data[64], ack;
+		uint32_t len;
+
+		done++;
+		if (c.out_len < 2 || c.in_len < 1) {
+			virtq_push(&vr->vq, c.head, 0);
+			continue;
+		}
+		virtq_copy_out(&c, 0, hdr, 2);
+		len = c.out_len - 2 < sizeof(data) ? c.out_len - 2 : sizeof(data);
+		virtq_copy_out(&c, 2, data, len);
+		ack = ctrl_cmd(v, hdr[0], hdr[1], data, len);
+		/* The ack is the last writable byte. */
+		virtq_copy_in(&c, c.in_len - 1, &ack, 1);
+		virtq_push(&vr->vq, c.head, 1);
+	}
+	if (vr->vq.broken && !v->ctrl_broken) {
+		v->ctrl_broken = true;
+		ptnet_stat_add(&v->port->st.vq_broken, 1);
+		if (vr->err >= 0)
+			ptd_notify(vr->err);
+		LOG_WARN("vhost port %s: the control queue is malformed (%s): stopped",
+			 v->port->name, vr->vq.why);
+		ctrl_stop(v);
+	}
+	virtq_publish(&vr->vq);
+	if (virtq_need_call(&vr->vq) && vr->call >= 0)
+		ptd_notify(vr->call);
+	if (done == 2u * vr->num)
+		ptd_notify(vr->kick);	/* more: come back after the others had their turn */
+}
+
+static void ctrl_start_ready(struct vhost_dev *v)
+{
+	struct vhost_vring *vr = &v->vr[VHOST_CTRL];
+
+	if (v->ctrl_running || v->ctrl_broken || !vhost_has(v, VN_F_CTRL_VQ) || !vring_ready(v, vr))
+		return;
+	if (virtq_init(&vr->vq, &v->mem, (uint16_t)vr->num, vr->addr.desc, vr->addr.avail,
+		       vr->addr.used, vr->base, vhost_has(v, VN_F_EVENT_IDX))) {
+		v->ctrl_broken = true;
+		ptnet_stat_add(&v->port->st.vq_broken, 1);
+		LOG_WARN("vhost port %s: the control queue's addresses are outside guest memory",
+			 v->port->name);
+		return;
+	}
+	if (ptd_ev_add(v->d, &v->ev_ctrl, vr->kick, EPOLLIN, on_ctrl) == 0) {
+		v->ctrl_running = true;
+		on_ctrl(v->d, &v->ev_ctrl, EPOLLIN);	/* commands queued before */
+	}
 }
 
 /* Start every queue pair that is ready and not running. */
@@ -184,6 +301,8 @@ static void dev_reset(struct vhost_dev *v)
 	}
 	for (unsigned int i = 0; i < v->queues; i++)
 		v->qp[i].broken = false;
+	v->ctrl_broken = false;
+	v->pairs = (uint16_t)v->queues;
 	vhu_mem_unmap(&v->mem);
 	inflight_drop(v);
 	v->features = v->proto = 0;
@@ -235,10 +354,14 @@ static uint32_t net_config(const struct vhost_dev *v, uint8_t *c)
 	return 12;
 }
 
-/* SET_VRING_* / GET_VRING_BASE: the ring, and its pair stopped. */
+/* SET_VRING_* / GET_VRING_BASE: the ring, and its pair (or the control queue) stopped. */
 static struct vhost_vring *vring_of(struct vhost_dev *v, uint32_t idx)
 {
-	if (idx >= nvrings(v))
+	if (vhost_has(v, VN_F_CTRL_VQ) && idx == ctrl_index(v)) {
+		ctrl_stop(v);
+		return &v->vr[VHOST_CTRL];
+	}
+	if (idx >= nvrings(v) || (!vhost_has(v, VN_F_MQ) && idx >= 2 && v->features_set))
 		return NULL;
 	qp_stop(v, idx / 2);
 	return &v->vr[idx];
@@ -332,7 +455,7 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 		v->hdr_len = vhost_has(v, VN_F_VERSION_1) || vhost_has(v, VN_F_MRG_RXBUF) ?
 			     PTNET_VNET_HDR_LEN : PTD_VNET_HDR_LEN_LEGACY;
 		if (!vhost_has(v, VHU_F_PROTOCOL_FEATURES))
-			for (unsigned int r = 0; r < nvrings(v); r++)
+			for (unsigned int r = 0; r < VHOST_MAX_VRINGS; r++)
 				v->vr[r].enabled = true;
 		break;
 	case VHU_GET_PROTOCOL_FEATURES:
@@ -499,6 +622,7 @@ static void on_sock(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 			return;
 		}
 		qp_start_ready(v);
+		ctrl_start_ready(v);
 	}
 }
 
@@ -578,7 +702,8 @@ static int vhost_create(struct ptd *d, struct ptd_port *p, const void *conf, str
 	v->client = vc->client;
 	v->mtu = p->mtu ? p->mtu : 1500;
 	v->listen_fd = v->sock = v->timer_fd = v->infl_fd = -1;
-	v->ev_listen.fd = v->ev_sock.fd = v->ev_timer.fd = -1;
+	v->ev_listen.fd = v->ev_sock.fd = v->ev_timer.fd = v->ev_ctrl.fd = -1;
+	v->pairs = (uint16_t)v->queues;
 	snprintf(v->path, sizeof(v->path), "%s", vc->path);
 	for (unsigned int r = 0; r < VHOST_MAX_VRINGS; r++)
 		v->vr[r].kick = v->vr[r].call = v->vr[r].err = -1;
@@ -697,8 +822,10 @@ static const char *state_of(const struct vhost_dev *v)
 	if (v->sock < 0)
 		return v->client ? "connecting" : "disconnected";
 	for (unsigned int i = 0; i < v->queues; i++)
-		if (v->qp[i].broken)
+		if (PTNET_READ_ONCE(v->qp[i].broken))
 			return "broken";
+	if (v->ctrl_broken)
+		return "broken";
 	return any_running(v) ? "running" : "connected";
 }
 

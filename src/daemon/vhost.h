@@ -49,6 +49,7 @@
 #define VN_F_VERSION_1		32
 
 #define VHOST_MAX_VRINGS	(2 * PTNET_MAX_RINGS + 1)	/* + the control queue */
+#define VHOST_CTRL		(VHOST_MAX_VRINGS - 1)		/* vr[] slot of the control queue */
 #define VHOST_MAX_FRAME		(65535 + 14 + 8)		/* a guest TX frame, no header */
 #define VHOST_RX_IOV		1024	/* guest buffer pieces for one frame (mergeable) */
 #define VHOST_RX_CHAINS		256	/* guest buffers for one frame (mergeable) */
@@ -93,7 +94,7 @@ struct vhost_dev {
 	bool client;			/* ptnetd connects (QEMU server=on) */
 	unsigned int queues;
 	int listen_fd, sock, timer_fd;
-	struct ptd_ev ev_listen, ev_sock, ev_timer;
+	struct ptd_ev ev_listen, ev_sock, ev_timer, ev_ctrl;
 	struct ptd_deferred gone;
 	unsigned int backoff_ms;
 	struct vhu_reader rd;
@@ -109,6 +110,9 @@ struct vhost_dev {
 	int infl_fd;
 	void *infl;
 	size_t infl_size;
+	bool ctrl_running, ctrl_broken;	/* the control queue (served by the control thread) */
+	uint8_t guest_mac[6];		/* CTRL_MAC_ADDR_SET */
+	uint16_t pairs;			/* CTRL_MQ_VQ_PAIRS_SET */
 	uint64_t connects;
 	const char *broken_why;		/* the first broken queue's reason */
 };

@@ -65,7 +65,7 @@ static void broke(struct vhost_qp *q, struct vhost_vring *vr)
 
 	if (q->broken)
 		return;
-	q->broken = true;
+	PTNET_WRITE_ONCE(q->broken, true);	/* the control thread's list reads it */
 	ptnet_stat_add(&v->port->st.vq_broken, 1);
 	if (vr->err >= 0)
 		ptd_notify(vr->err);
