@@ -285,11 +285,14 @@ static void inflight_drop(struct vhost_dev *v)
 	closefd(&v->infl_fd);
 }
 
-/* Back to the state of a fresh connection: nothing negotiated, nothing mapped. */
-static void dev_reset(struct vhost_dev *v)
+/*
+ * Back to the state of a fresh connection: nothing negotiated, nothing
+ * mapped.  Touches no switch state (vhost_free calls it after the switch
+ * may be gone); the callers turn forwarding off.
+ */
+static void dev_release(struct vhost_dev *v)
 {
 	qp_stop_all(v);
-	ptd_port_set_running(v->port, false);
 	for (unsigned int r = 0; r < VHOST_MAX_VRINGS; r++) {
 		struct vhost_vring *vr = &v->vr[r];
 
@@ -309,6 +312,13 @@ static void dev_reset(struct vhost_dev *v)
 	v->features_set = false;
 	v->hdr_len = PTNET_VNET_HDR_LEN;
 	v->broken_why = NULL;
+}
+
+static void dev_reset(struct vhost_dev *v)
+{
+	qp_stop_all(v);
+	ptd_port_set_running(v->port, false);
+	dev_release(v);
 }
 
 static void start_connect(struct vhost_dev *v);
@@ -802,7 +812,7 @@ static void vhost_free(struct ptd *d, struct ptd_port *p)
 	p->priv = NULL;
 	if (v) {
 		vhu_reader_reset(&v->rd);
-		dev_reset(v);
+		dev_release(v);		/* off the switch already: no forwarding to stop */
 		closefd(&v->timer_fd);
 		for (unsigned int i = 0; i < PTNET_MAX_RINGS; i++) {
 			closefd(&v->qp[i].stop_efd);
