@@ -254,6 +254,10 @@ static void qp_start_ready(struct vhost_dev *v)
 				ptd_notify(tx->err);
 			continue;
 		}
+		for (unsigned int r = 2 * i; r < 2 * i + 2; r++)
+			v->vr[r].infl = v->infl && r < v->infl_nq && v->vr[r].num <= v->infl_qsize ?
+					(void *)((uint8_t *)v->infl + v->infl_off +
+						 r * vhost_infl_queue_size(v->infl_qsize)) : NULL;
 		if (!p->running) {
 			/* First pair of this connection: the rings start afresh. */
 			for (unsigned int j = 0; j < v->queues; j++) {
@@ -281,7 +285,10 @@ static void inflight_drop(struct vhost_dev *v)
 	if (v->infl)
 		munmap(v->infl, v->infl_size);
 	v->infl = NULL;
-	v->infl_size = 0;
+	v->infl_size = v->infl_off = 0;
+	v->infl_nq = v->infl_qsize = 0;
+	for (unsigned int r = 0; r < VHOST_MAX_VRINGS; r++)
+		v->vr[r].infl = NULL;
 	closefd(&v->infl_fd);
 }
 
@@ -377,14 +384,6 @@ static struct vhost_vring *vring_of(struct vhost_dev *v, uint32_t idx)
 	return &v->vr[idx];
 }
 
-/* Per queue: a header of 16 bytes and 16 bytes per descriptor (virtio split layout). */
-static size_t inflight_queue_size(uint16_t qsize)
-{
-	size_t s = 16 + 16 * (size_t)qsize;
-
-	return (s + 63) & ~(size_t)63;
-}
-
 static int get_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 {
 	struct vhu_inflight in = m->p.inflight;
@@ -394,7 +393,8 @@ static int get_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 	if (!in.num_queues || in.num_queues > VHOST_MAX_VRINGS || !in.queue_size ||
 	    in.queue_size > VQ_MAX_NUM)
 		return -EINVAL;
-	size = inflight_queue_size(in.queue_size) * in.num_queues;
+	size = vhost_infl_queue_size(in.queue_size) * in.num_queues;
+	qp_stop_all(v);
 	inflight_drop(v);
 	fd = memfd_create("ptnet-vhost-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
@@ -414,6 +414,15 @@ static int get_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 	}
 	v->infl_fd = fd;
 	v->infl_size = size;
+	v->infl_nq = in.num_queues;
+	v->infl_qsize = in.queue_size;
+	for (unsigned int i = 0; i < in.num_queues; i++) {
+		struct vhost_infl_q *iq = (void *)((uint8_t *)v->infl +
+						   i * vhost_infl_queue_size(in.queue_size));
+
+		iq->version = 1;
+		iq->desc_num = in.queue_size;
+	}
 	in.mmap_size = size;
 	in.mmap_offset = 0;
 	return vhu_reply(v->sock, m->req, &in, sizeof(in), fd);
@@ -427,6 +436,10 @@ static int set_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 	void *map;
 
 	if (!in->mmap_size || in->mmap_size > (64u << 20) || in->mmap_offset > (64u << 20) ||
+	    !in->num_queues || in->num_queues > VHOST_MAX_VRINGS || !in->queue_size ||
+	    in->queue_size > VQ_MAX_NUM ||
+	    in->mmap_size < vhost_infl_queue_size(in->queue_size) * in->num_queues ||
+	    (in->mmap_offset & 63) ||
 	    fstat(fd, &st) < 0 || (uint64_t)st.st_size < in->mmap_offset + in->mmap_size ||
 	    !(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK)) {
 		close(fd);
@@ -438,10 +451,14 @@ static int set_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 		close(fd);
 		return -EINVAL;
 	}
+	qp_stop_all(v);
 	inflight_drop(v);
 	v->infl = map;
 	v->infl_size = in->mmap_offset + in->mmap_size;
 	v->infl_fd = fd;
+	v->infl_off = (size_t)in->mmap_offset;
+	v->infl_nq = in->num_queues;
+	v->infl_qsize = in->queue_size;
 	return 0;
 }
 

@@ -56,6 +56,31 @@
 
 struct vhost_dev;
 
+/*
+ * GET/SET_INFLIGHT_FD: per virtqueue, the split-ring layout of the
+ * vhost-user spec: a 16-byte header, then one 16-byte record per
+ * descriptor, set while ptnetd holds the chain and cleared when its used
+ * element is written; used_idx follows each publication.  The front-end
+ * keeps the memfd across a backend restart.  ptnetd writes it and never
+ * reads it back: for net, resuming at the used index (what the VMM does)
+ * neither loses nor duplicates a chain, since a TX chain's used element is
+ * published before its frame is forwarded and an RX chain is only used
+ * once filled.
+ */
+struct vhost_infl_desc {
+	uint8_t inflight, padding[5];
+	uint16_t next;
+	uint64_t counter;
+};
+
+struct vhost_infl_q {
+	uint64_t features;
+	uint16_t version, desc_num, last_batch_head, used_idx;
+	struct vhost_infl_desc desc[];
+};
+_Static_assert(sizeof(struct vhost_infl_desc) == 16 && sizeof(struct vhost_infl_q) == 16,
+	       "inflight layout");
+
 struct vhost_vring {
 	uint32_t num;
 	struct vhu_addr addr;
@@ -65,6 +90,7 @@ struct vhost_vring {
 	uint16_t base;			/* where the ring (re)starts */
 	int kick, call, err;		/* the front-end's eventfds, or -1 */
 	struct virtq vq;		/* valid while the pair's thread runs */
+	struct vhost_infl_q *infl;	/* its inflight record, or NULL */
 };
 
 /* One queue pair: its thread and the thread's private state. */
@@ -85,6 +111,7 @@ struct vhost_qp {
 	uint32_t rlens[VHOST_RX_CHAINS];
 	uint8_t *lin, *seg;		/* software offload scratch (frames the guest cannot take) */
 	uint64_t drops_norx, segs;
+	uint64_t infl_counter;
 };
 
 struct vhost_dev {
@@ -109,7 +136,8 @@ struct vhost_dev {
 	/* GET/SET_INFLIGHT_FD */
 	int infl_fd;
 	void *infl;
-	size_t infl_size;
+	size_t infl_size, infl_off;
+	uint16_t infl_nq, infl_qsize;	/* queues and descriptors the region holds */
 	bool ctrl_running, ctrl_broken;	/* the control queue (served by the control thread) */
 	uint8_t guest_mac[6];		/* CTRL_MAC_ADDR_SET */
 	uint16_t pairs;			/* CTRL_MQ_VQ_PAIRS_SET */
@@ -120,6 +148,13 @@ struct vhost_dev {
 static inline bool vhost_has(const struct vhost_dev *v, unsigned int bit)
 {
 	return (v->features >> bit) & 1;
+}
+
+/* Bytes of one queue's inflight record for QSIZE descriptors (64-byte aligned). */
+static inline size_t vhost_infl_queue_size(uint16_t qsize)
+{
+	return (sizeof(struct vhost_infl_q) + sizeof(struct vhost_infl_desc) * (size_t)qsize + 63) &
+	       ~(size_t)63;
 }
 
 /* vhost_net.c: the thread of queue pair Q (arg: struct vhost_qp *). */

@@ -58,6 +58,28 @@ static void call(struct vhost_qp *q, struct vhost_vring *vr)
 	}
 }
 
+/* The inflight record (vhost.h): chain HEAD held, released, the used index published. */
+static void infl_set(struct vhost_qp *q, struct vhost_vring *vr, uint16_t head)
+{
+	if (vr->infl) {
+		vr->infl->desc[head].counter = ++q->infl_counter;
+		vr->infl->desc[head].inflight = 1;
+	}
+}
+
+static void infl_clear(struct vhost_vring *vr, uint16_t head)
+{
+	if (vr->infl)
+		vr->infl->desc[head].inflight = 0;
+}
+
+/* Release: the cleared records before the index (for a front-end that reads them later). */
+static void infl_used(struct vhost_vring *vr)
+{
+	if (vr->infl)
+		ptnet_store_release(&vr->infl->used_idx, vr->vq.published);
+}
+
 /* A queue turned out malformed: count, tell the front-end, log once. */
 static void broke(struct vhost_qp *q, struct vhost_vring *vr)
 {
@@ -94,6 +116,7 @@ static unsigned int guest_to_switch(struct vhost_qp *q)
 
 		if (r <= 0)
 			break;
+		infl_set(q, vr, c->head);
 		chains++;
 		len = c->out_len;
 		if (len < hl + PTNET_ETH_MIN_LEN || len - hl > VHOST_MAX_FRAME) {
@@ -102,6 +125,7 @@ static unsigned int guest_to_switch(struct vhost_qp *q)
 			else
 				big++;
 			virtq_push(&vr->vq, c->head, 0);
+			infl_clear(vr, c->head);
 			continue;
 		}
 		/* The switch's 12-byte header first; a legacy 10-byte one gets num_buffers 0. */
@@ -126,12 +150,14 @@ static unsigned int guest_to_switch(struct vhost_qp *q)
 		}
 		q->tx_head = j;
 		virtq_push(&vr->vq, c->head, 0);
+		infl_clear(vr, c->head);
 		pushed = true;
 	}
 	if (vr->vq.broken)
 		broke(q, vr);
 	if (chains) {
 		virtq_publish(&vr->vq);		/* before forwarding: see the top */
+		infl_used(vr);
 		call(q, vr);
 	}
 	if (pushed)
@@ -202,16 +228,19 @@ static int to_guest(struct vhost_qp *q, struct vhost_vring *vr, struct vh_frame 
 
 		if (r < 0)
 			return -1;
-		if (r == 0 || nchains == VHOST_RX_CHAINS || nr + c->nin > VHOST_RX_IOV) {
+		if (r == 0 || nchains == VHOST_RX_CHAINS || nr + c->nin > VHOST_RX_IOV ||
+		    (!mrg && c->in_len < total) || (nchains == 0 && c->in_len < hl)) {
+			/* Give back what was taken for this frame. */
+			for (unsigned int i = 0; i < nchains; i++)
+				infl_clear(vr, q->rheads[i]);
 			virtq_unpop(&vr->vq, (uint16_t)(nchains + (r > 0)));
-			if (r == 0)
-				return 0;
-			return -1;	/* a frame in more pieces than we gather: drop it */
+			/*
+			 * No buffer yet: wait.  Otherwise drop: a frame in more pieces
+			 * than we gather, or buffers too small (the guest's problem).
+			 */
+			return r == 0 ? 0 : -1;
 		}
-		if ((!mrg && c->in_len < total) || (nchains == 0 && c->in_len < hl)) {
-			virtq_unpop(&vr->vq, (uint16_t)(nchains + 1));
-			return -1;	/* buffers too small for the frame: the guest's problem */
-		}
+		infl_set(q, vr, c->head);
 		memcpy(&q->riov[nr], &c->iov[c->nout], c->nin * sizeof(struct iovec));
 		nr += c->nin;
 		q->rheads[nchains] = c->head;
@@ -230,6 +259,7 @@ static int to_guest(struct vhost_qp *q, struct vhost_vring *vr, struct vh_frame 
 		uint32_t l = rem < q->rlens[i] ? rem : q->rlens[i];
 
 		virtq_push(&vr->vq, q->rheads[i], l);
+		infl_clear(vr, q->rheads[i]);
 		rem -= l;
 	}
 	return 1;
@@ -389,6 +419,7 @@ static unsigned int switch_to_guest(struct vhost_qp *q)
 	if (frames)
 		ptnet_csb_appl_write(rx->atok, q->rx_head, q->rx_head);	/* A1: release */
 	virtq_publish(&vr->vq);
+	infl_used(vr);
 	call(q, vr);
 	if (q->drops_norx) {
 		ptnet_stat_add(&p->st.drop_no_rxbuf, q->drops_norx);
