@@ -227,37 +227,75 @@ static void ctrl_start_ready(struct vhost_dev *v)
 	}
 }
 
-/* Start every queue pair that is ready and not running. */
+/* Pair I's rings set up for its thread: 0, or -EINVAL (rings outside guest memory). */
+static int qp_prepare(struct vhost_dev *v, unsigned int i)
+{
+	struct ptd_port *p = v->port;
+	struct vhost_qp *q = &v->qp[i];
+	struct vhost_vring *rx = &v->vr[2 * i], *tx = &v->vr[2 * i + 1];
+	bool ev = vhost_has(v, VN_F_EVENT_IDX);
+
+	if (virtq_init(&rx->vq, &v->mem, (uint16_t)rx->num, rx->addr.desc, rx->addr.avail,
+		       rx->addr.used, rx->base, ev) ||
+	    virtq_init(&tx->vq, &v->mem, (uint16_t)tx->num, tx->addr.desc, tx->addr.avail,
+		       tx->addr.used, tx->base, ev)) {
+		q->broken = true;
+		ptnet_stat_add(&p->st.vq_broken, 1);
+		if (!v->broken_why)
+			v->broken_why = "ring addresses outside guest memory or misaligned";
+		LOG_WARN("vhost port %s: queue pair %u: ring addresses outside guest memory "
+			 "or misaligned: the pair stays stopped", p->name, i);
+		if (tx->err >= 0)
+			ptd_notify(tx->err);
+		return -EINVAL;
+	}
+	for (unsigned int r = 2 * i; r < 2 * i + 2; r++)
+		v->vr[r].infl = v->infl && r < v->infl_nq && v->vr[r].num <= v->infl_qsize ?
+				(void *)((uint8_t *)v->infl + v->infl_off +
+					 r * vhost_infl_queue_size(v->infl_qsize)) : NULL;
+	return 0;
+}
+
+/*
+ * Run every queue pair that is ready, and give each RX ring an owner: its
+ * own pair if that runs, else one of the running pairs (round robin).  A
+ * running pair whose set of RX rings changes is restarted.
+ */
 static void qp_start_ready(struct vhost_dev *v)
 {
 	struct ptd_port *p = v->port;
+	uint32_t mask[PTNET_MAX_RINGS] = { 0 };
+	unsigned int run[PTNET_MAX_RINGS], nrun = 0;
+	bool want[PTNET_MAX_RINGS];
 
 	for (unsigned int i = 0; i < v->queues; i++) {
 		struct vhost_qp *q = &v->qp[i];
-		struct vhost_vring *rx = &v->vr[2 * i], *tx = &v->vr[2 * i + 1];
-		bool ev = vhost_has(v, VN_F_EVENT_IDX);
+
+		want[i] = q->running || (!q->broken && vring_ready(v, &v->vr[2 * i]) &&
+					 vring_ready(v, &v->vr[2 * i + 1]) && !qp_prepare(v, i));
+		if (want[i])
+			run[nrun++] = i;
+	}
+	for (unsigned int k = 0; k < v->queues; k++)
+		if (want[k])
+			mask[k] |= 1u << k;
+		else if (nrun)
+			mask[run[k % nrun]] |= 1u << k;
+	for (unsigned int i = 0; i < v->queues; i++) {
+		struct vhost_qp *q = &v->qp[i];
+
+		if (q->running && q->rx_mask != mask[i]) {
+			qp_stop(v, i);
+			if (qp_prepare(v, i))
+				want[i] = false;
+		}
+	}
+	for (unsigned int i = 0; i < v->queues; i++) {
+		struct vhost_qp *q = &v->qp[i];
 		int ret;
 
-		if (q->running || q->broken || !vring_ready(v, rx) || !vring_ready(v, tx))
+		if (!want[i] || q->running)
 			continue;
-		if (virtq_init(&rx->vq, &v->mem, (uint16_t)rx->num, rx->addr.desc, rx->addr.avail,
-			       rx->addr.used, rx->base, ev) ||
-		    virtq_init(&tx->vq, &v->mem, (uint16_t)tx->num, tx->addr.desc, tx->addr.avail,
-			       tx->addr.used, tx->base, ev)) {
-			q->broken = true;
-			ptnet_stat_add(&p->st.vq_broken, 1);
-			if (!v->broken_why)
-				v->broken_why = "ring addresses outside guest memory or misaligned";
-			LOG_WARN("vhost port %s: queue pair %u: ring addresses outside guest memory "
-				 "or misaligned: the pair stays stopped", p->name, i);
-			if (tx->err >= 0)
-				ptd_notify(tx->err);
-			continue;
-		}
-		for (unsigned int r = 2 * i; r < 2 * i + 2; r++)
-			v->vr[r].infl = v->infl && r < v->infl_nq && v->vr[r].num <= v->infl_qsize ?
-					(void *)((uint8_t *)v->infl + v->infl_off +
-						 r * vhost_infl_queue_size(v->infl_qsize)) : NULL;
 		if (!p->running) {
 			/* First pair of this connection: the rings start afresh. */
 			for (unsigned int j = 0; j < v->queues; j++) {
@@ -265,11 +303,12 @@ static void qp_start_ready(struct vhost_dev *v)
 
 				o->tx_head = p->txq[j].hwcur;
 				ptd_txq_reset(&p->txq[j], o->tx_head);
-				ptd_rxq_reset(&p->rxq[j], o->rx_head);
-				ptnet_csb_appl_write(p->rxq[j].atok, o->rx_head, o->rx_head);
+				ptd_rxq_reset(&p->rxq[j], v->rx_head[j]);
+				ptnet_csb_appl_write(p->rxq[j].atok, v->rx_head[j], v->rx_head[j]);
 			}
 			ptd_port_set_running(p, true);
 		}
+		q->rx_mask = mask[i];
 		ret = -pthread_create(&q->thread, NULL, vhost_qp_main, q);
 		if (ret) {
 			LOG_ERR("vhost port %s: cannot start queue pair %u: %s", p->name, i,
@@ -758,7 +797,7 @@ static int vhost_create(struct ptd *d, struct ptd_port *p, const void *conf, str
 		if (!q->lin || !q->seg)
 			return ptd_err(e, -ENOMEM, "out of memory");
 		q->tx_head = p->txq[i].hwcur;
-		q->rx_head = 0;
+		v->rx_head[i] = 0;
 	}
 	v->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (v->timer_fd < 0)

@@ -8,7 +8,12 @@
  * 2i+1 (guest TX: frames come out), served by one thread with the port's
  * ring pair i: TX ring i filled by that thread from the guest and pushed
  * to the switch (ptd_txq_push, like a TAP queue), RX ring i filled by the
- * workers and copied by the thread into the guest's buffers.
+ * workers and copied by the thread into the guest's buffers.  The switch
+ * fills every RX ring whatever the guest enabled (a sender's TX ring j
+ * goes to RX ring j % rings), so the RX rings of pairs that do not run
+ * are drained by the running ones (rx_mask, reassigned by vhost.c with
+ * the threads stopped): a guest using fewer queues than offered loses
+ * nothing.
  *
  * The control thread changes a queue pair's state only while its thread
  * is stopped (joined); the threads only read the device state.
@@ -100,9 +105,10 @@ struct vhost_qp {
 	pthread_t thread;
 	bool running;			/* thread started (control thread's view) */
 	bool broken;			/* a virtqueue was malformed: stays stopped */
-	int stop_efd, irq_rfd, epfd;
+	int stop_efd, irq_rfd, epfd;	/* irq_rfd: RX ring IDX's notifications */
+	uint32_t rx_mask;		/* RX rings the thread drains (set while stopped) */
 	/* thread-private */
-	uint32_t tx_head, rx_head, max_slots;
+	uint32_t tx_head, max_slots;
 	bool rx_wait;			/* frames pending, no guest buffers: wait for a kick */
 	bool tx_armed;
 	struct virtq_chain c;
@@ -133,6 +139,7 @@ struct vhost_dev {
 	struct vhu_mem mem;
 	struct vhost_vring vr[VHOST_MAX_VRINGS];
 	struct vhost_qp qp[PTNET_MAX_RINGS];
+	uint32_t rx_head[PTNET_MAX_RINGS];	/* RX ring k: next slot (its owner thread's) */
 	/* GET/SET_INFLIGHT_FD */
 	int infl_fd;
 	void *infl;
