@@ -48,6 +48,7 @@ struct pnm_mem {
 	uint8_t *base;		/* what mmap returns */
 	size_t size;		/* PNM_IF_AREA + region size */
 	uint8_t *region;	/* base + PNM_IF_AREA */
+	uint8_t *lib;		/* libptnet's mapping of the same region */
 	uint16_t mem_id;
 	unsigned int ntx, nrx;
 	unsigned int users;	/* registrations */
