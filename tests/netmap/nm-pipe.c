@@ -308,7 +308,7 @@ static int run_hostile(void)
 			e.rx->head = n + (uint32_t)k;	/* out of the ring */
 		if (k % 11 == 5)
 			e.rx->cur = 0xffffffffu;
-		poll(&p, 1, 10);
+		poll(&p, 1, 1);
 		t_ioctl(e.fd, T_NIOCRXSYNC, NULL);
 		/* And frames out of garbage buffers, and garbage lengths. */
 		for (uint32_t i = 0; i < 4 && t_space(e.tx); i++) {
