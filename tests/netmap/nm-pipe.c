@@ -9,7 +9,8 @@
  *   nm-pipe hostile -i END [-n ROUNDS]
  *   nm-pipe flood  -i END [-n FRAMES]
  *   nm-pipe churn  -i valeX:NAME [-n PAIRS]
- *   nm-pipe src|sink -i END [-s SECONDS]      (benchmark: 60-byte frames)
+ *   nm-pipe src|sink -i END [-s SECONDS]      (benchmark: 60-byte frames, busy sync;
+ *                                             sink prints RATE lines and a JSON summary)
  *
  * tx sends FRAMES frames in windows of WINDOW to the other end, where echo
  * sends each one back by swapping the RX slot's buffer into its TX ring
@@ -31,6 +32,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "nm.h"
@@ -421,8 +423,9 @@ static double now_s(void)
 static int run_rate(int src)
 {
 	struct end e;
-	unsigned long n = 0;
+	unsigned long n = 0, total = 0;
 	double t0, t1 = 0, start;
+	struct rusage ru;
 
 	if (reg(&e, g_port))
 		die("register", (unsigned long)errno, 0);
@@ -456,13 +459,10 @@ static int run_rate(int src)
 			       e.rx->tail + e.rx->num_slots - e.rx->head;
 
 		n += avail;
+		total += avail;
 		e.rx->head = e.rx->cur = e.rx->tail;
-		if (avail == 0 && wait_end(&e, 1))
-			break;
-		if (!g_busy && avail == 0)
-			continue;
-		if (g_busy && t_ioctl(e.fd, T_NIOCRXSYNC, NULL))
-			break;
+		if (t_ioctl(e.fd, T_NIOCRXSYNC, NULL))
+			break;	/* the source went */
 		t1 = now_s();
 		if (t1 - t0 >= 1.0) {
 			printf("RATE pps=%.0f\n", (double)n / (t1 - t0));
@@ -473,6 +473,13 @@ static int run_rate(int src)
 		if (t1 - start >= g_secs)
 			break;
 	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("{\"tool\":\"nm-pipe\",\"mode\":\"sink\",\"port\":\"%s\",\"packets\":%lu,"
+	       "\"seconds\":%.6f,\"pps\":%.3f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f}\n",
+	       g_port, total, t1 - start, t1 > start ? (double)total / (t1 - start) : 0.0,
+	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+	fflush(stdout);
 	unreg(&e);
 	return 0;
 }
