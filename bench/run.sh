@@ -536,7 +536,7 @@ pipe_rate() {
 	else
 		# The receiver's per-second Rx-pps lines, the first and last dropped.
 		sock=$SOCKDIR/memif-$rep.sock
-		bg_start timeout -k 2 $((DUR + 20)) dpdk-testpmd --lcores='(0,1)@1' -m 512 \
+		bg_start timeout -k 2 $((DUR + 30)) dpdk-testpmd --lcores='(0,1)@1' -m 512 \
 			--huge-dir="$HUGE_DIR" --single-file-segments --no-pci \
 			--file-prefix="ptbms$rep$$" \
 			--vdev=net_memif0,role=server,socket="$sock",socket-abstract=no -- \
@@ -544,7 +544,7 @@ pipe_rate() {
 			--total-num-mbufs=32768 >"$tag-rx.log" 2>&1 </dev/null
 		rxp=$BG_PID
 		for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
-		fg_run timeout -k 2 $((DUR + 3)) dpdk-testpmd --lcores='(0,1)@0' -m 512 \
+		fg_run timeout -k 2 $((DUR + 6)) dpdk-testpmd --lcores='(0,1)@0' -m 512 \
 			--huge-dir="$HUGE_DIR" --single-file-segments --no-pci \
 			--file-prefix="ptbmc$rep$$" \
 			--vdev=net_memif0,role=client,socket="$sock",socket-abstract=no,zero-copy=yes \

@@ -438,6 +438,9 @@ static int run_rate(int src)
 			while (t_space(e.tx)) {
 				struct t_slot *s = &e.tx->slot[e.tx->head];
 
+				/* A sequence number in every frame, as testpmd writes its header. */
+				memcpy(t_buf(e.tx, s->buf_idx) + 18, &n, sizeof(uint32_t));
+				n++;
 				s->len = 60;
 				e.tx->head = e.tx->cur = t_next(e.tx, e.tx->head);
 			}
