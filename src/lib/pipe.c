@@ -221,6 +221,19 @@ static int pipe_setup(struct ptnet_port *p, unsigned int end, uint64_t nifp_ofs,
 	/* ptl_check_region checked the four rings: ours must be two of them. */
 	if (rings[0] != p->r[end].ring || rings[1] != p->r[2 + end].ring)
 		return ptl_err(-EPROTO, "the pipe end's rings are not the pair's");
+	/*
+	 * The peer can write anything in the region, num_slots too: the three
+	 * rings we touch must hold their slots inside our mapping.
+	 */
+	for (unsigned int i = 0; i < 3; i++) {
+		const struct netmap_ring *r = i < 2 ? rings[i] : p->r[2 + (1 - end)].ring;
+		uint32_t n = r->num_slots;
+
+		if (n < 2 || n > PTNET_MAX_SLOTS ||
+		    !in_region(p, (uint64_t)((const uint8_t *)r - p->mem),
+			       sizeof(*r) + (uint64_t)n * sizeof(struct netmap_slot)))
+			return ptl_err(-EPROTO, "pipe ring %u has a bad size", i);
+	}
 	p->pipe = calloc(1, sizeof(*p->pipe));
 	if (!p->pipe)
 		return ptl_err(-ENOMEM, "out of memory");
