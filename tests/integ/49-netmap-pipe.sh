@@ -12,6 +12,7 @@
 #  - a hostile end writing garbage buf_idx, head and cur: its peer keeps
 #    sending and reading, the drops are counted (pipe_drops), a good pair
 #    beside it is untouched;
+#  - the same through libptnet (tb-pipe): content, zero copy, -EPIPE;
 #  - 300 pairs opened and closed in one process: no descriptor, port or
 #    memory left in ptnetd.
 # Windows are smaller than the rings and every wait is on an event: no timing luck.
@@ -134,6 +135,14 @@ check_eq "good pair beside it: every frame back intact" "$RC" 0
 check "good pair: all zero-copy" grep -q "^SENT frames=100000 zc=100000 " "$T/gt.out"
 wait_bg ge 30
 check_eq "good pair: echo exit status" "$RC" 0
+
+# The same through libptnet itself: ptnet_port_wait / ptnet_ring_wait, -EPIPE after the peer.
+spawn lib "$TBIN/tb-pipe" vale4:L 100000
+wait_bg lib 120
+check_eq "libptnet: both ends in one process, every byte checked" "$RC" 0
+check "libptnet: every frame zero-copy" grep -q "^PIPE frames=100000 zc=100000\$" "$T/lib.out"
+check "libptnet: -EPIPE once the peer closed" grep -q "^EPIPE ok\$" "$T/lib.out"
+show lib
 
 # Many pairs opened and closed: nothing left behind.
 fds_before=$(ls "/proc/$PTNETD_PID/fd" | wc -l)
