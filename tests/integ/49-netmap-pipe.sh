@@ -7,6 +7,7 @@
 #    frame comes back in the buffer it was written in (zc=), every TX slot
 #    comes back from a sync with another buffer and NS_BUF_CHANGED (swaps=);
 #    the echo sees the sender close (PEER GONE) and the pair is freed;
+#  - two ends asleep in poll use next to no CPU (idle means idle);
 #  - each end killed in turn: the other sees it (POLLERR), ptnetd frees the pair;
 #  - an end opened twice is refused (EBUSY) and breaks nothing;
 #  - a hostile end writing garbage buf_idx, head and cur: its peer keeps
@@ -45,6 +46,9 @@ else:
 field_is() { [ "$(pipe_field "$1" "$2")" = "$3" ]; }
 field_gt() { local v; v=$(pipe_field "$1" "$2"); [ "$v" != none ] && [ "$v" -gt "$3" ]; }
 gone() { ! port_listed "$1"; }
+cpu_ticks() {	# utime + stime of a process, in clock ticks
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
 
 # echo_run TAG WAIT FRAMES
 echo_run() {
@@ -82,6 +86,16 @@ kill_run() {
 	spawn "ks$tag" "$RUN" "$PIPE" hold -i "vale1:k$tag}0"
 	wait_line "km$tag" '^READY' 20 && wait_line "ks$tag" '^READY' 20
 	check "kill $tag: both ends open" wait_until 10 field_is "$pair" pipe_ends 2
+	if [ "$tag" = master ]; then
+		# Idle means idle: two ends asleep in poll use next to no CPU.
+		local c0 c1 hz
+		hz=$(getconf CLK_TCK)
+		c0=$(($(cpu_ticks "${BG[km$tag]}") + $(cpu_ticks "${BG[ks$tag]}")))
+		sleep 2
+		c1=$(($(cpu_ticks "${BG[km$tag]}") + $(cpu_ticks "${BG[ks$tag]}")))
+		log "two idle pipe ends used $((c1 - c0)) ticks of 1/$hz s in 2 s"
+		check "idle pipe ends used < 0.04 s of CPU in 2 s" [ $(((c1 - c0) * 100)) -lt $((4 * hz)) ]
+	fi
 	if [ "$v" = m ]; then other=ks$tag; kill -KILL "${BG[km$tag]}"; wait_bg "km$tag" 10
 	else other=km$tag; kill -KILL "${BG[ks$tag]}"; wait_bg "ks$tag" 10; fi
 	wait_bg "$other" 30
