@@ -577,8 +577,7 @@ memif_setup() {
 	if ! command -v dpdk-testpmd >/dev/null ||
 		! ls /usr/lib/*/dpdk/pmds-*/librte_net_memif.so* >/dev/null 2>&1; then
 		log "run.sh: installing dpdk dpdk-dev librte-net-memif23 (the memif peer)"
-		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y dpdk dpdk-dev \
-			librte-net-memif23 >"$RES/apt-memif.log" 2>&1 ||
+		PTNET_DEPS_MEMIF=1 timeout 600 "$ROOT/scripts/deps.sh" >"$RES/apt-memif.log" 2>&1 ||
 			{ log "run.sh: cannot install DPDK (see $RES/apt-memif.log)"; return 1; }
 	fi
 	pmd=$(ls /usr/lib/*/dpdk/pmds-*/librte_net_memif.so* 2>/dev/null | head -n 1)
