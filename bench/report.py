@@ -22,6 +22,7 @@ import sys
 TARGET_RATE60_VS_VETH = 20.0    # 60-byte one-way rate >= 20x kernel veth UDP rx
 TARGET_RTT_P50 = 0.3            # ping-pong p50 RTT <= 0.3x kernel UDP RTT
 TARGET_NETMAP_VS_PTNET = 0.9    # netmap-API path (preload) >= 0.9x libptnet's rate
+TARGET_PIPE_VS_MEMIF = 1.0      # netmap pipes (zero copy) >= 1.0x DPDK memif zero-copy
 
 
 def last_json_line(path):
@@ -168,6 +169,8 @@ IMPL_LABEL = {
     "netmap": "netmap API",
     "veth": "kernel veth",
     "bridge": "kernel bridge",
+    "pipe": "netmap pipe",
+    "memif": "memif zc",
 }
 
 
@@ -184,7 +187,7 @@ def cmd_summary(args):
             print(f.read().rstrip())
     except OSError:
         pass
-    reps = sorted({r["rep"] for r in recs if r["test"] in ("rate", "rtt")})
+    reps = sorted({r["rep"] for r in recs if r["test"] in ("rate", "rtt", "pipe")})
     failed = [r for r in recs if not r.get("ok")]
 
     # (title, better, record filter, metric fn, kernel impls, target)
@@ -299,6 +302,44 @@ def cmd_summary(args):
                     ratio_s, tgt_s))
                 if impl == "netmap":
                     per_rep.append((title, IMPL_LABEL[impl], [vals.get(k) for k in reps]))
+
+    # netmap pipes (nm-pipe through libptnet-netmap.so, zero copy) against DPDK
+    # memif zero-copy (two dpdk-testpmd), same repetitions, interleaved.
+    if select(recs, test="pipe"):
+        print()
+        hdr3 = "%-34s %-14s %9s  %-21s %-24s %s" % (
+            "netmap pipes", "path", "median", "[min .. max]", "pipe/memif (paired)", "target")
+        print(hdr3)
+        print("-" * len(hdr3))
+        title = "60 B pipe rate, Mpps"
+        p_vals = values(select(recs, test="pipe", impl="pipe"), rate_mpps)
+        m_vals = values(select(recs, test="pipe", impl="memif"), rate_mpps)
+        for impl, vals in (("memif", m_vals), ("pipe", p_vals)):
+            if impl == "memif" and not select(recs, test="pipe", impl="memif"):
+                print("%-34s %-14s %9s  (not measured: bench/run.sh --memif)"
+                      % (title, IMPL_LABEL[impl], "n/a"))
+                continue
+            med = statistics.median(vals.values()) if vals else None
+            spread = ("[%s .. %s]" % (fmt(min(vals.values())), fmt(max(vals.values())))
+                      if vals else "")
+            ratio_s, tgt_s = "", ""
+            if impl == "pipe" and med is not None and m_vals:
+                m_med = statistics.median(m_vals.values())
+                ratio = med / m_med if m_med else None
+                paired = [vals[k] / m_vals[k] for k in vals if k in m_vals and m_vals[k]]
+                ratio_s = "%sx" % fmt(ratio, 2)
+                if paired:
+                    ratio_s += " (%s..%s)" % (fmt(min(paired), 2), fmt(max(paired), 2))
+                if ratio is not None:
+                    tgt_s = ">= %gx  %s" % (TARGET_PIPE_VS_MEMIF,
+                                            "PASS" if ratio >= TARGET_PIPE_VS_MEMIF else "MISS")
+                    verdicts.append(("pipe vs memif zc", tgt_s))
+            print("%-34s %-14s %9s  %-21s %-24s %s" % (
+                title if impl == "memif" else "", IMPL_LABEL[impl], fmt(med), spread,
+                ratio_s, tgt_s))
+            per_rep.append((title, IMPL_LABEL[impl], [vals.get(k) for k in reps]))
+        print("(sender busy-polls on CPU 0, receiver on CPU 1, 60-byte frames, both sides;"
+              " memif: client zero-copy=yes)")
 
     # Health: delivery and loss, so a fast-but-lossy result is visible.
     print()

@@ -4,10 +4,14 @@
 # run.sh - the ptnet benchmark: ptnet (ptnetd + ptnet-pktgen over vale0) side
 # by side with the Linux kernel (kudp over a veth pair and over a Linux
 # bridge) and with the netmap-API path (tests/netmap/nm-gen through
-# libptnet-netmap.so), interleaved and repeated in one run.  See bench/README.md.
+# libptnet-netmap.so), interleaved and repeated in one run; and netmap pipes
+# (tests/netmap/nm-pipe src -> sink through the preload, zero copy, no ptnetd
+# thread) beside DPDK memif zero-copy (two dpdk-testpmd, with --memif).
+# See bench/README.md.
 #
 #	sudo bench/run.sh [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin]
 #	                  [--kernel-only] [--ptnetd-args "ARGS"] [--wait-quiet S] [-o DIR]
+#	                  [--memif] [--pipe-only]
 #
 # Prints the environment, the command line and a table of medians, spreads
 # (min..max), ratios ptnet/kernel and the targets.  Raw JSON lines go to
@@ -27,6 +31,10 @@ usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--kernel-only]
   --ptnetd-args "ARGS"  extra ptnetd options, e.g. "-w 1" (default: none)
   --wait-quiet S before each repetition wait up to S seconds for other load < 5 %
   -o DIR         results directory (default bench/results/<timestamp>)
+  --memif        also measure the pipes' peer, DPDK memif zero-copy (dpdk-testpmd;
+                 installs dpdk dpdk-dev librte-net-memif23 if missing, reserves
+                 hugepages for the run and gives them back)
+  --pipe-only    only the pipe line (and memif with --memif): no kernel, no switch
 Needs root (network namespaces).  Builds with make if binaries are missing.
 EOF
 }
@@ -40,6 +48,8 @@ KERNEL_ONLY=0
 OUTDIR=
 PTNETD_ARGS=
 WAIT_QUIET=0
+MEMIF=0
+PIPE_ONLY=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-r) REPS=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
@@ -50,6 +60,8 @@ while [ $# -gt 0 ]; do
 	--wait-quiet) WAIT_QUIET=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
 	--pin) PIN=1; shift ;;
 	--kernel-only) KERNEL_ONLY=1; shift ;;
+	--memif) MEMIF=1; shift ;;
+	--pipe-only) PIPE_ONLY=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -83,6 +95,7 @@ PTNETCTL=$ROOT/build/bin/ptnetctl
 KUDP=$ROOT/build/bench/kudp
 NMGEN=$ROOT/build/tests/netmap/nm-gen
 NMLIB=$ROOT/build/lib/libptnet-netmap.so
+NMPIPE=$ROOT/build/tests/netmap/nm-pipe
 REPORT=$BENCH_DIR/report.py
 
 # Progress and errors go to the original stderr (fd 9), even from a trap
@@ -133,7 +146,8 @@ snapshot() {
 	cp "$1" "$SOCKDIR/bin/" || { log "run.sh: cannot copy $1"; exit 1; }
 	echo "$SOCKDIR/bin/$(basename "$1")"
 }
-BIN_SUMS=$(cd "$ROOT" && for b in "$PTNETD" "$PKTGEN" "$PTNETCTL" "$KUDP" "$NMGEN" "$NMLIB"; do
+BIN_SUMS=$(cd "$ROOT" && for b in "$PTNETD" "$PKTGEN" "$PTNETCTL" "$KUDP" "$NMGEN" "$NMLIB" \
+	"$NMPIPE"; do
 	[ -f "$b" ] && printf '%s %s %s; ' "${b#"$ROOT"/}" \
 		"$(date -r "$b" '+%H:%M:%S')" "$(sha256sum "$b" | cut -c1-12)"
 done)
@@ -144,6 +158,7 @@ PTNETCTL=$(snapshot "$PTNETCTL")
 KUDP=$(snapshot "$KUDP")
 # The netmap-API path: nm-gen with the preload library (a .so: not executable-checked).
 NMGEN=$(snapshot "$NMGEN")
+NMPIPE=$(snapshot "$NMPIPE")
 if [ -f "$NMLIB" ]; then
 	cp "$NMLIB" "$SOCKDIR/bin/" || { log "run.sh: cannot copy $NMLIB"; exit 1; }
 	NMLIB=$SOCKDIR/bin/$(basename "$NMLIB")
@@ -175,11 +190,26 @@ cleanup() {
 			>"$RES/ptnetd-stats-end.txt" 2>&1
 		kill_wait "$PTNETD_PID"
 	fi
+	memif_cleanup
 	[ -n "$SOCKDIR" ] && rm -rf "$SOCKDIR"
 	ptb_netns_cleanup
 }
 trap cleanup EXIT
 trap 'log "run.sh: interrupted"; exit 130' INT TERM
+
+# DPDK memif zero-copy (--memif): hugepages reserved for the run, given back at the end.
+HUGE_OLD=
+HUGE_DIR=
+memif_cleanup() {
+	if [ -n "$HUGE_DIR" ]; then
+		umount "$HUGE_DIR" 2>/dev/null
+		HUGE_DIR=
+	fi
+	if [ -n "$HUGE_OLD" ]; then
+		echo "$HUGE_OLD" >/proc/sys/vm/nr_hugepages 2>/dev/null
+		HUGE_OLD=
+	fi
+}
 
 # bg_start: run "$@" in the background, remember its pid in BG_PID.
 bg_start() {
@@ -481,6 +511,97 @@ rtt() {
 		ping=@"$pif" pong=?"$pof"
 }
 
+# pipe_rate IMPL FRAME REP: one 60-byte rate between the two ends of a pair;
+# IMPL = pipe (nm-pipe src -> sink through libptnet-netmap.so, vale0:bp{0 /
+# vale0:bp}0) | memif (dpdk-testpmd txonly, zero-copy client -> rxonly server).
+# Both pin their sender on CPU 0 and their receiver on CPU 1, as testpmd's
+# --lcores do, and both busy-poll.
+pipe_rate() {
+	local impl=$1 frame=$2 rep=$3 tag rxf txf rxp rc_rx=0 rc_tx=0 m0 m1 sock
+	tag=$RES/r$rep-pipe$frame-$impl
+	rxf=$tag-rx.json
+	txf=$tag-tx.json
+	m0=$(machine_busy_ticks)
+	if [ "$impl" = pipe ]; then
+		ptnetd_check "$rep"
+		bg_start taskset -c 1 timeout -k 2 $((DUR + 15)) env LD_PRELOAD="$NMLIB" \
+			"$NMPIPE" sink -i 'vale0:bp}0' -s "$DUR" >"$rxf" 2>"$tag-rx.err"
+		rxp=$BG_PID
+		ptnet_wait_port 'vale0:bp{0'
+		fg_run taskset -c 0 timeout -k 2 $((DUR + 15)) env LD_PRELOAD="$NMLIB" \
+			"$NMPIPE" src -i 'vale0:bp{0' >"$txf" 2>"$tag-tx.err"
+		rc_tx=$?
+		bg_wait "$rxp" $((DUR + 20))
+		rc_rx=$?
+	else
+		# The receiver's per-second Rx-pps lines, the first and last dropped.
+		sock=$SOCKDIR/memif-$rep.sock
+		bg_start timeout -k 2 $((DUR + 30)) dpdk-testpmd --lcores='(0,1)@1' -m 512 \
+			--huge-dir="$HUGE_DIR" --single-file-segments --no-pci \
+			--file-prefix="ptbms$rep$$" \
+			--vdev=net_memif0,role=server,socket="$sock",socket-abstract=no -- \
+			--forward-mode=rxonly --stats-period=1 --nb-cores=1 \
+			--total-num-mbufs=32768 >"$tag-rx.log" 2>&1 </dev/null
+		rxp=$BG_PID
+		for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+		fg_run timeout -k 2 $((DUR + 6)) dpdk-testpmd --lcores='(0,1)@0' -m 512 \
+			--huge-dir="$HUGE_DIR" --single-file-segments --no-pci \
+			--file-prefix="ptbmc$rep$$" \
+			--vdev=net_memif0,role=client,socket="$sock",socket-abstract=no,zero-copy=yes \
+			-- --forward-mode=txonly --txpkts=$frame --stats-period=1 \
+			--nb-cores=1 --total-num-mbufs=32768 >"$tag-tx.log" 2>&1 </dev/null
+		rc_tx=$?
+		[ "$rc_tx" = 124 ] && rc_tx=0	# txonly runs until its timeout
+		stop_tool "$rxp"
+		bg_wait "$rxp" 10
+		rc_rx=$?
+		[ "$rc_rx" = 124 ] || [ "$rc_rx" = 143 ] && rc_rx=0
+		python3 - "$tag-rx.log" >"$rxf" <<'PYEOF'
+import json, re, sys
+v = [int(m.group(1)) for m in re.finditer(r"Rx-pps:\s+(\d+)", open(sys.argv[1], errors="replace").read())]
+v = [x for x in v if x > 0][1:-1]
+if v:
+    print(json.dumps({"tool": "dpdk-testpmd", "mode": "rxonly", "pps": sum(v) / len(v),
+                      "seconds": len(v), "packets": sum(v)}))
+PYEOF
+		echo '{}' >"$txf"
+	fi
+	m1=$(machine_busy_ticks)
+	record rep="$rep" test=pipe frame="$frame" impl="$impl" rc_rx=$rc_rx rc_tx=$rc_tx \
+		machine_busy_s="$(ticks_to_s $((m1 - m0)))" rx=@"$rxf" tx=?"$txf"
+}
+
+# memif_setup: what the memif peer needs (packages, hugepages, hugetlbfs); 1 if not possible.
+memif_setup() {
+	local pmd old
+	if ! command -v dpdk-testpmd >/dev/null ||
+		! ls /usr/lib/*/dpdk/pmds-*/librte_net_memif.so* >/dev/null 2>&1; then
+		log "run.sh: installing dpdk dpdk-dev librte-net-memif23 (the memif peer)"
+		PTNET_DEPS_MEMIF=1 timeout 600 "$ROOT/scripts/deps.sh" >"$RES/apt-memif.log" 2>&1 ||
+			{ log "run.sh: cannot install DPDK (see $RES/apt-memif.log)"; return 1; }
+	fi
+	pmd=$(ls /usr/lib/*/dpdk/pmds-*/librte_net_memif.so* 2>/dev/null | head -n 1)
+	[ -n "$pmd" ] || { log "run.sh: no memif PMD in the DPDK packages"; return 1; }
+	# Two testpmd of 512 MB each, in 2 MB pages, on top of what others reserved.
+	old=$(cat /proc/sys/vm/nr_hugepages)
+	HUGE_OLD=$old
+	echo $((old + 1100)) >/proc/sys/vm/nr_hugepages 2>/dev/null
+	if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt $((old + 1100)) ]; then
+		log "run.sh: cannot reserve 1100 hugepages (memory is short): no memif peer"
+		memif_cleanup
+		return 1
+	fi
+	HUGE_DIR=$SOCKDIR/huge
+	mkdir -p "$HUGE_DIR"
+	if ! mount -t hugetlbfs -o pagesize=2M nodev "$HUGE_DIR"; then
+		HUGE_DIR=
+		log "run.sh: cannot mount hugetlbfs: no memif peer"
+		memif_cleanup
+		return 1
+	fi
+	return 0
+}
+
 # run_group REP FUNC ARG IMPL...: FUNC IMPL ARG REP for each IMPL, in order on
 # odd repetitions and in reverse order on even ones (so no side always goes first).
 run_group() {
@@ -511,7 +632,22 @@ else
 	RATE_IMPLS=(veth bridge)
 	RTT_IMPLS=(veth)
 fi
-log "run.sh: $REPS repetitions, about $((REPS * (${#RATE_IMPLS[@]} * 2 * (DUR + 3) + ${#RTT_IMPLS[@]} * 2 * 4))) s or more"
+PIPE_IMPLS=()
+if [ $KERNEL_ONLY -eq 0 ] && [ -n "$NMPIPE" ] && [ -n "$NMLIB" ]; then
+	PIPE_IMPLS=(pipe)
+	if [ $MEMIF -eq 1 ]; then
+		memif_setup && PIPE_IMPLS+=(memif)
+	else
+		log "run.sh: pipes without their peer, DPDK memif zero-copy (add --memif to measure it)"
+	fi
+elif [ $KERNEL_ONLY -eq 0 ]; then
+	log "run.sh: nm-pipe or libptnet-netmap.so missing: no pipe line"
+fi
+if [ $PIPE_ONLY -eq 1 ]; then
+	RATE_IMPLS=()
+	RTT_IMPLS=()
+fi
+log "run.sh: $REPS repetitions, about $((REPS * (${#RATE_IMPLS[@]} * 2 * (DUR + 3) + ${#RTT_IMPLS[@]} * 2 * 4 + ${#PIPE_IMPLS[@]} * (DUR + 4)))) s or more"
 # background REP: machine busy time over 1 s with nothing of ours running;
 # anything else on the machine (other users' jobs) shows up here.  With
 # --wait-quiet S, retry for up to S seconds until it is below 5 % of all CPUs.
@@ -536,10 +672,13 @@ background() {
 
 for ((rep = 1; rep <= REPS; rep++)); do
 	background $rep
-	run_group $rep rate 60 "${RATE_IMPLS[@]}"
-	run_group $rep rate 1514 "${RATE_IMPLS[@]}"
-	run_group $rep rtt busy "${RTT_IMPLS[@]}"
-	run_group $rep rtt notify "${RTT_IMPLS[@]}"
+	if [ ${#RATE_IMPLS[@]} -gt 0 ]; then
+		run_group $rep rate 60 "${RATE_IMPLS[@]}"
+		run_group $rep rate 1514 "${RATE_IMPLS[@]}"
+		run_group $rep rtt busy "${RTT_IMPLS[@]}"
+		run_group $rep rtt notify "${RTT_IMPLS[@]}"
+	fi
+	[ ${#PIPE_IMPLS[@]} -gt 0 ] && run_group $rep pipe_rate 60 "${PIPE_IMPLS[@]}"
 done
 
 # ---------------------------------------------------------------- report

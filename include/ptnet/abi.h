@@ -41,6 +41,7 @@
 #define PTNET_KIND_TAP		3
 #define PTNET_KIND_MONITOR	4
 #define PTNET_KIND_VHOST	5
+#define PTNET_KIND_PIPE		6	/* a netmap pipe pair (pipe.h) */
 
 #define PTNET_REGS_BASE		0x100	/* netmap's PTNET_IO_* start here */
 #define PTNET_REGS_SIZE		0x100
@@ -103,6 +104,47 @@
 #define PTNET_ETH_MIN_LEN	14
 
 #define PTNET_CSB_ENTRY_SIZE	64
+
+/*
+ * netmap pipes ("valeX:NAME{N" master end, "valeX:NAME}N" slave end).  A
+ * pair lives in one region with four rings: 0 master TX, 1 slave TX,
+ * 2 master RX, 3 slave RX (netmap_if of the region: all four), and one
+ * buffer pool.  Each end has its own netmap_if (one TX and one RX ring) and
+ * the pair has one struct ptnet_pipe_state; ptnetd sends their offsets with
+ * the reply to "pipe".  ptnetd writes nothing of it after setup: the ends
+ * move packets between themselves (libptnet pipe.c, ring protocol in pipe.h).
+ */
+#define PTNET_PIPE_MAX_ID	1023	/* N of {N and }N: 0..PTNET_PIPE_MAX_ID */
+#define PTNET_PIPE_MASTER	0
+#define PTNET_PIPE_SLAVE	1
+
+/*
+ * One direction of a pair: the sender's TX ring feeds the receiver's RX
+ * ring.  (S) written by the sender only, (R) by the receiver only; each
+ * side reads the other's words once per sync and checks them.
+ */
+struct ptnet_pipe_dir {
+	uint32_t tail;		/* (S) receiver's RX slots [head, tail) hold packets */
+	uint32_t tx_need_kick;	/* (S) sender sleeps until head moves: kick its TX fd */
+	uint32_t drops;		/* (S) packets dropped: a bad buf_idx or len */
+	uint32_t bad_head;	/* (S) times the receiver's head was out of its window */
+	uint32_t pad0[12];
+	uint32_t head;		/* (R) receiver released its RX slots before head */
+	uint32_t rx_need_kick;	/* (R) receiver sleeps until tail moves: kick its RX fd */
+	uint32_t bad_tail;	/* (R) times the sender's tail was out of its window */
+	uint32_t pad1[13];
+};
+
+/* dir[E]: the packets end E (PTNET_PIPE_MASTER/SLAVE) sends. */
+struct ptnet_pipe_state {
+	struct ptnet_pipe_dir dir[2];
+};
+
+#ifndef __KERNEL__
+_Static_assert(sizeof(struct ptnet_pipe_dir) == 128, "pipe dir size");
+_Static_assert(__builtin_offsetof(struct ptnet_pipe_dir, head) == 64, "pipe dir halves");
+_Static_assert(sizeof(struct ptnet_pipe_state) == 256, "pipe state size");
+#endif
 
 /*
  * The MAC address in PTNET_IO_MAC_HI (bytes 0-1) and PTNET_IO_MAC_LO

@@ -156,6 +156,35 @@ void ptnet_port_disarm(struct ptnet_port *port);
  */
 int ptnet_ring_fd(const struct ptnet_port *port, unsigned int what, unsigned int ring);
 
+/*
+ * For callers that sleep on ptnet_ring_fd themselves: ask for a
+ * notification of TX ring RING (WHAT = PTNET_WAIT_TX) or RX ring RING
+ * (PTNET_WAIT_RX), with the full barrier and re-check.  Sync the ring
+ * first.  Returns 1 if it may be ready already (not armed: sync again),
+ * 0 when armed, -EINVAL for a bad ring.  ptnet_ring_disarm after waking.
+ */
+int ptnet_ring_arm(struct ptnet_port *port, unsigned int what, unsigned int ring);
+void ptnet_ring_disarm(struct ptnet_port *port, unsigned int what, unsigned int ring);
+
+/*
+ * netmap pipes: ptnet_port_open("valeX:NAME{N") opens the master end of
+ * pair N of NAME, "valeX:NAME}N" its slave end (N 0..PTNET_PIPE_MAX_ID;
+ * "@conf:slots=N,buf-size=N" on the end that makes the pair; no extra buffers).
+ * Each end has one TX and one RX ring in the pair's shared region; TX sync
+ * hands packets to the peer's RX ring by swapping buffer indices (no copy,
+ * no ptnetd thread).  Both ends are trusted: they see each other's buffers.
+ * When one end closes or dies the pair is freed and the other end's calls
+ * return -EPIPE.  Counters of an end, kept in the pair's memory:
+ */
+struct ptnet_pipe_stats {
+	uint32_t tx_drops;	/* our packets dropped: a bad buf_idx or len (either side) */
+	uint32_t rx_drops;	/* the peer's packets dropped */
+	uint32_t bad_heads;	/* the peer's RX head was out of its window (ignored) */
+	uint32_t bad_tails;	/* the peer's TX tail was out of its window (ignored) */
+};
+/* 0 and *ST for a pipe end, -EINVAL for another port. */
+int ptnet_pipe_stats(const struct ptnet_port *port, struct ptnet_pipe_stats *st);
+
 /* Human-readable reason for the last failure in this thread ("" if none). */
 const char *ptnet_errmsg(void);
 

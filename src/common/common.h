@@ -86,6 +86,17 @@ struct ptc_portname {
 int ptc_parse_portname(const char *spec, struct ptc_portname *pn, struct ptnet_port_opts *o,
 		       unsigned int *given, char *err, size_t errlen);
 
+/*
+ * Parse a pipe end SPEC, "valeX:NAME{N" (master) or "valeX:NAME}N" (slave),
+ * N in 0..PTNET_PIPE_MAX_ID, optionally followed by "@conf:...", as
+ * ptc_parse_portname does.  PN names the pair ("NAME{N" in pn->port and
+ * pn->full, whichever end SPEC is); *END is PTNET_PIPE_MASTER or _SLAVE,
+ * *ID is N.  0 or -EINVAL with ERR set.
+ */
+int ptc_parse_pipename(const char *spec, struct ptc_portname *pn, unsigned int *end,
+		       unsigned int *id, struct ptnet_port_opts *o, unsigned int *given, char *err,
+		       size_t errlen);
+
 /* errno <-> symbolic name used on the wire ("EBUSY"). */
 const char *ptc_errno_name(int err);
 int ptc_errno_from_name(const char *name);

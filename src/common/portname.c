@@ -248,3 +248,61 @@ int ptc_parse_portname(const char *spec, struct ptc_portname *pn, struct ptnet_p
 	}
 	return 0;
 }
+
+int ptc_parse_pipename(const char *spec, struct ptc_portname *pn, unsigned int *end,
+		       unsigned int *id, struct ptnet_port_opts *o, unsigned int *given, char *err,
+		       size_t errlen)
+{
+	char base[PTC_MAX_MSG];
+	const char *at, *brace, *p;
+	unsigned long n = 0;
+	size_t blen;
+	int ret;
+
+	memset(pn, 0, sizeof(*pn));
+	if (!spec || strlen(spec) >= sizeof(base)) {
+		snprintf(err, errlen, "bad pipe name (want valeX:NAME{N or valeX:NAME}N)");
+		return -EINVAL;
+	}
+	at = strchr(spec, '@');
+	if (!at)
+		at = spec + strlen(spec);
+	for (brace = spec; brace < at && *brace != '{' && *brace != '}'; brace++)
+		;
+	if (brace == at || brace + 1 == at) {
+		snprintf(err, errlen, "'%.64s' is not a pipe end (want valeX:NAME{N or "
+			 "valeX:NAME}N, N 0..%d)", spec, PTNET_PIPE_MAX_ID);
+		return -EINVAL;
+	}
+	for (p = brace + 1; p < at; p++) {
+		if (*p < '0' || *p > '9' || n > PTNET_PIPE_MAX_ID) {
+			snprintf(err, errlen, "bad pipe number in '%.64s' (want 0..%d)", spec,
+				 PTNET_PIPE_MAX_ID);
+			return -EINVAL;
+		}
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (n > PTNET_PIPE_MAX_ID) {
+		snprintf(err, errlen, "bad pipe number in '%.64s' (want 0..%d)", spec,
+			 PTNET_PIPE_MAX_ID);
+		return -EINVAL;
+	}
+	/* The port part without its suffix, then the options. */
+	blen = (size_t)(brace - spec);
+	memcpy(base, spec, blen);
+	snprintf(base + blen, sizeof(base) - blen, "%s", at);
+	ret = ptc_parse_portname(base, pn, o, given, err, errlen);
+	if (ret)
+		return ret;
+	/* Both ends name the pair by its master end: "NAME{N". */
+	if (strlen(pn->port) + 1 + (size_t)(at - brace - 1) > PTC_NAME_MAX) {
+		snprintf(err, errlen, "pipe name '%.64s' too long (NAME{N: at most %d characters)",
+			 spec, PTC_NAME_MAX);
+		return -EINVAL;
+	}
+	snprintf(pn->port + strlen(pn->port), sizeof(pn->port) - strlen(pn->port), "{%lu", n);
+	snprintf(pn->full, sizeof(pn->full), "%s:%s", pn->sw, pn->port);
+	*end = *brace == '{' ? PTNET_PIPE_MASTER : PTNET_PIPE_SLAVE;
+	*id = (unsigned int)n;
+	return 0;
+}

@@ -6,7 +6,7 @@
 #include "daemon/port.h"
 
 extern const struct ptd_port_ops ptd_passthrough_ops, ptd_tap_ops, ptd_vm_ops, ptd_monitor_ops,
-	ptd_vhost_ops;
+	ptd_vhost_ops, ptd_pipe_ops;
 
 const struct ptd_port_ops *const ptd_kinds[] = {
 	&ptd_passthrough_ops,
@@ -14,5 +14,6 @@ const struct ptd_port_ops *const ptd_kinds[] = {
 	&ptd_vm_ops,
 	&ptd_monitor_ops,
 	&ptd_vhost_ops,
+	&ptd_pipe_ops,
 	NULL,
 };

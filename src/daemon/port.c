@@ -222,7 +222,14 @@ int ptd_port_create(struct ptd *d, const char *name, const struct ptnet_port_opt
 	bool created = false;
 	int ret;
 
-	ret = ptc_parse_portname(name, &pn, NULL, &given, e->msg, sizeof(e->msg));
+	if (ops->flags & PTD_KIND_PIPE_NAMES) {
+		unsigned int end, id;
+
+		ret = ptc_parse_pipename(name, &pn, &end, &id, NULL, &given, e->msg,
+					 sizeof(e->msg));
+	} else {
+		ret = ptc_parse_portname(name, &pn, NULL, &given, e->msg, sizeof(e->msg));
+	}
 	if (ret)
 		return ret;
 	if (ptd_port_find(d, pn.full))

@@ -147,6 +147,7 @@ struct ptd_port {
 /* ptd_port_ops.flags */
 #define PTD_KIND_SELF_FORWARD	0x1	/* the kind's own threads consume its TX rings */
 #define PTD_KIND_STARTS_DOWN	0x2	/* no forwarding until the kind says so */
+#define PTD_KIND_PIPE_NAMES	0x4	/* names are pipe ends "valeX:NAME{N" (ptc_parse_pipename) */
 
 struct ptd_request;
 

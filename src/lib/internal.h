@@ -17,7 +17,23 @@ struct ptnet_lring {
 	uint32_t polls;		/* syncs, to look for a vanished ptnetd now and then */
 };
 
+/* One end of a pipe pair (pipe.c): its rings and its side of the protocol. */
+struct ptl_pipe {
+	struct netmap_ring *tx, *rx;	/* this end's */
+	struct netmap_ring *peer_rx;	/* filled by our TX sync */
+	struct ptnet_pipe_dir *out;	/* what we send */
+	struct ptnet_pipe_dir *in;	/* what we receive */
+	int kick_peer_rx, kick_peer_tx;	/* the peer's eventfds (not owned) */
+	uint32_t n, buf_num, buf_size;
+	uint32_t tx_hwcur;		/* next TX slot to move */
+	uint32_t out_tail;		/* next peer RX slot to fill (published) */
+	uint32_t out_head;		/* the peer's head, last valid value */
+	uint32_t rx_head;		/* our RX head, published */
+	uint32_t rx_tail;		/* our RX tail, last valid value */
+};
+
 struct ptnet_port {
+	struct ptl_pipe *pipe;		/* a pipe end (pipe.c), else NULL */
 	int ctl_fd;
 	int epfd;
 	uint8_t *mem;
@@ -54,5 +70,22 @@ int ptl_port_watch(struct ptnet_port *p);
 int ptl_guest_name(const char *name);
 int ptl_guest_open(const char *name, const struct ptnet_port_opts *opts,
 		   struct ptnet_port **portp);
+
+/* port.c: "VERB NAME[ EXTRA] key=value..." with the options of O that are set. */
+int ptl_build_request(char *req, size_t len, const char *verb, const char *name,
+		      const char *extra, const struct ptnet_port_opts *o);
+
+/* pipe.c: pipe ends.  Ring I of an end: 0 its TX ring, 1 its RX ring. */
+int ptl_pipe_name(const char *name);
+int ptl_pipe_open(const char *name, const struct ptnet_port_opts *opts,
+		  struct ptnet_port **portp);
+int ptl_pipe_init(struct ptl_pipe *pp, struct netmap_ring *tx, struct netmap_ring *rx,
+		  struct netmap_ring *peer_rx, struct ptnet_pipe_state *st, unsigned int end,
+		  uint32_t buf_num, uint32_t buf_size);
+int ptl_pipe_txsync(struct ptl_pipe *pp);
+int ptl_pipe_rxsync(struct ptl_pipe *pp);
+int ptl_pipe_sync(struct ptl_pipe *pp, unsigned int i);
+int ptl_pipe_enable(struct ptl_pipe *pp, unsigned int i);
+void ptl_pipe_disable(struct ptl_pipe *pp, unsigned int i);
 
 #endif

@@ -76,8 +76,8 @@ int ptl_check_region(struct ptnet_port *p)
  * an option still accepts requests that do not use it.
  */
 /* "VERB NAME[ EXTRA] key=value...": the options that were set. */
-static int build_request(char *req, size_t len, const char *verb, const char *name,
-			 const char *extra, const struct ptnet_port_opts *o)
+int ptl_build_request(char *req, size_t len, const char *verb, const char *name,
+		      const char *extra, const struct ptnet_port_opts *o)
 {
 	static const char *const keys[] = { "tx-rings", "rx-rings", "tx-slots", "rx-slots",
 					    "buf-size", "vnet-hdr", "mtu", "extra-bufs" };
@@ -113,6 +113,7 @@ void ptnet_port_close(struct ptnet_port *p)
 		close(p->epfd);
 	if (p->ctl_fd >= 0)
 		close(p->ctl_fd);
+	free(p->pipe);
 	free(p);
 }
 
@@ -184,7 +185,7 @@ static int port_open(const char *verb, const char *name, const char *extra,
 		p->ctl_fd = -1;
 		goto fail;
 	}
-	if ((size_t)build_request(req, sizeof(req), verb, pn.full, extra, &o) >= sizeof(req)) {
+	if ((size_t)ptl_build_request(req, sizeof(req), verb, pn.full, extra, &o) >= sizeof(req)) {
 		ret = ptl_err(-E2BIG, "request too long for ptnetd");
 		goto fail;
 	}
@@ -245,6 +246,8 @@ int ptnet_port_open(const char *name, const struct ptnet_port_opts *opts,
 	*portp = NULL;
 	if (ptl_guest_name(name))		/* inside a VM: /dev/ptnetN (guest.c) */
 		return ptl_guest_open(name, opts, portp);
+	if (ptl_pipe_name(name))		/* a pipe end: valeX:NAME{N, valeX:NAME}N */
+		return ptl_pipe_open(name, opts, portp);
 	return port_open("attach", name, NULL, opts, portp);
 }
 

@@ -86,19 +86,43 @@ static inline int sync_one(struct ptnet_lring *l, int tx)
 	return 0;
 }
 
+/* Sync ring I of P (TX rings first): a pipe end's protocol or the CSB. */
+static inline int ring_sync(struct ptnet_port *p, unsigned int i)
+{
+	if (p->pipe)
+		return ptl_pipe_sync(p->pipe, i);
+	return sync_one(&p->r[i], i < p->ntx);
+}
+
+/* N1 (application side) on ring I, just synced: 1 if it may be ready already. */
+static inline int ring_enable(struct ptnet_port *p, unsigned int i)
+{
+	if (p->pipe)
+		return ptl_pipe_enable(p->pipe, i);
+	return ptnet_csb_appl_enable(p->r[i].atok, p->r[i].ktoa) != p->r[i].ring->cur;
+}
+
+static inline void ring_disable(struct ptnet_port *p, unsigned int i)
+{
+	if (p->pipe)
+		ptl_pipe_disable(p->pipe, i);
+	else
+		ptnet_csb_appl_disable(p->r[i].atok);
+}
+
 int ptnet_txsync(struct ptnet_port *p, unsigned int ring)
 {
 	if (port_dead(p, ring < p->ntx ? &p->r[ring] : &p->r[0]))
 		return ptl_err(-EPIPE, "port %s was detached", p->info.name);
 	if (ring == PTNET_ALL_RINGS) {
 		for (unsigned int i = 0; i < p->ntx; i++)
-			if (sync_one(&p->r[i], 1))
+			if (ring_sync(p, i))
 				return ptl_err(-EINVAL, "TX ring %u: head or cur out of range", i);
 		return 0;
 	}
 	if (ring >= p->ntx)
 		return ptl_err(-EINVAL, "no TX ring %u (port has %u)", ring, p->ntx);
-	if (sync_one(&p->r[ring], 1))
+	if (ring_sync(p, ring))
 		return ptl_err(-EINVAL, "TX ring %u: head or cur out of range", ring);
 	return 0;
 }
@@ -109,13 +133,13 @@ int ptnet_rxsync(struct ptnet_port *p, unsigned int ring)
 		return ptl_err(-EPIPE, "port %s was detached", p->info.name);
 	if (ring == PTNET_ALL_RINGS) {
 		for (unsigned int i = 0; i < p->nrx; i++)
-			if (sync_one(&p->r[p->ntx + i], 0))
+			if (ring_sync(p, p->ntx + i))
 				return ptl_err(-EINVAL, "RX ring %u: head or cur out of range", i);
 		return 0;
 	}
 	if (ring >= p->nrx)
 		return ptl_err(-EINVAL, "no RX ring %u (port has %u)", ring, p->nrx);
-	if (sync_one(&p->r[p->ntx + ring], 0))
+	if (ring_sync(p, p->ntx + ring))
 		return ptl_err(-EINVAL, "RX ring %u: head or cur out of range", ring);
 	return 0;
 }
@@ -138,7 +162,7 @@ static int ready(struct ptnet_port *p, unsigned int what)
 	for (unsigned int i = first; i < last; i++) {
 		struct ptnet_lring *l = &p->r[i];
 
-		if (sync_one(l, i < p->ntx))
+		if (ring_sync(p, i))
 			return -EINVAL;
 		if (l->ring->tail != l->ring->cur)
 			any = 1;
@@ -154,13 +178,11 @@ static int arm(struct ptnet_port *p, unsigned int what)
 	ring_range(p, what, &first, &last);
 	p->armed = what;
 	for (unsigned int i = first; i < last; i++) {
-		struct ptnet_lring *l = &p->r[i];
 		/* N1 (application side): enable, full barrier, re-check. */
-		uint32_t hwtail = ptnet_csb_appl_enable(l->atok, l->ktoa);
-
-		if (hwtail != l->ring->cur) {
+		if (ring_enable(p, i)) {
 			ptnet_port_disarm(p);
-			refresh_tail(l);
+			if (!p->pipe)
+				refresh_tail(&p->r[i]);
 			return 1;
 		}
 	}
@@ -184,7 +206,7 @@ void ptnet_port_disarm(struct ptnet_port *p)
 		return;
 	ring_range(p, p->armed, &first, &last);
 	for (unsigned int i = first; i < last; i++)
-		ptnet_csb_appl_disable(p->r[i].atok);
+		ring_disable(p, i);
 	p->armed = 0;
 }
 
@@ -264,13 +286,13 @@ int ptnet_ring_wait(struct ptnet_port *p, unsigned int what, unsigned int ring, 
 {
 	uint64_t start = now_us(), deadline = timeout_ms < 0 ? UINT64_MAX :
 					       start + (uint64_t)timeout_ms * 1000;
-	struct ptnet_lring *l[2];
+	unsigned int l[2];
 	unsigned int nl = 0;
 
 	if ((what & PTNET_WAIT_TX) && ring < p->ntx)
-		l[nl++] = &p->r[ring];
+		l[nl++] = ring;
 	if ((what & PTNET_WAIT_RX) && ring < p->nrx)
-		l[nl++] = &p->r[p->ntx + ring];
+		l[nl++] = p->ntx + ring;
 	if (!nl || nl != (unsigned int)!!(what & PTNET_WAIT_TX) + !!(what & PTNET_WAIT_RX))
 		return ptl_err(-EINVAL, "no such ring %u", ring);
 	for (;;) {
@@ -282,9 +304,9 @@ int ptnet_ring_wait(struct ptnet_port *p, unsigned int what, unsigned int ring, 
 		if (port_dead(p, NULL))
 			return ptl_err(-EPIPE, "port %s was detached", p->info.name);
 		for (k = 0; k < nl; k++) {
-			if (sync_one(l[k], l[k] < &p->r[p->ntx]))
+			if (ring_sync(p, l[k]))
 				return ptl_err(-EINVAL, "ring head or cur out of range");
-			if (l[k]->ring->tail != l[k]->ring->cur)
+			if (p->r[l[k]].ring->tail != p->r[l[k]].ring->cur)
 				return 1;
 		}
 		t = now_us();
@@ -296,15 +318,15 @@ int ptnet_ring_wait(struct ptnet_port *p, unsigned int what, unsigned int ring, 
 		}
 		/* N1 (application side) on each ring, then sleep. */
 		for (k = 0; k < nl; k++)
-			if (ptnet_csb_appl_enable(l[k]->atok, l[k]->ktoa) != l[k]->ring->cur)
+			if (ring_enable(p, l[k]))
 				break;
 		if (k < nl) {
 			for (k = 0; k < nl; k++)
-				ptnet_csb_appl_disable(l[k]->atok);
+				ring_disable(p, l[k]);
 			continue;
 		}
 		for (k = 0; k < nl; k++) {
-			pfd[k].fd = l[k]->irq_fd;
+			pfd[k].fd = p->r[l[k]].irq_fd;
 			pfd[k].events = POLLIN;
 		}
 		pfd[nl].fd = p->ctl_fd;
@@ -314,9 +336,9 @@ int ptnet_ring_wait(struct ptnet_port *p, unsigned int what, unsigned int ring, 
 		for (k = 0; k < nl; k++) {
 			char buf[64];
 
-			ptnet_csb_appl_disable(l[k]->atok);
+			ring_disable(p, l[k]);
 			if (r > 0 && (pfd[k].revents & POLLIN))
-				while (read(l[k]->irq_fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+				while (read(p->r[l[k]].irq_fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
 					;
 		}
 		if (r < 0 && errno == EINTR)
@@ -329,4 +351,24 @@ int ptnet_ring_wait(struct ptnet_port *p, unsigned int what, unsigned int ring, 
 				PTNET_WRITE_ONCE(p->dead, 1);
 		}
 	}
+}
+
+int ptnet_ring_arm(struct ptnet_port *p, unsigned int what, unsigned int ring)
+{
+	unsigned int i = what == PTNET_WAIT_TX ? ring : p->ntx + ring;
+
+	if ((what != PTNET_WAIT_TX && what != PTNET_WAIT_RX) ||
+	    ring >= (what == PTNET_WAIT_TX ? p->ntx : p->nrx))
+		return ptl_err(-EINVAL, "no such ring %u", ring);
+	if (ring_enable(p, i)) {
+		ring_disable(p, i);
+		return 1;
+	}
+	return 0;
+}
+
+void ptnet_ring_disarm(struct ptnet_port *p, unsigned int what, unsigned int ring)
+{
+	if ((what == PTNET_WAIT_TX && ring < p->ntx) || (what == PTNET_WAIT_RX && ring < p->nrx))
+		ring_disable(p, what == PTNET_WAIT_TX ? ring : p->ntx + ring);
 }

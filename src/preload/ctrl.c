@@ -101,9 +101,11 @@ static uint8_t *lib_region(struct pnm_mem *m)
 	uint8_t *r = (uint8_t *)((uintptr_t)nifp & ~(uintptr_t)4095);
 	uint64_t size = ptnet_port_info(m->port)->region_size;
 
+	/* A pipe end's netmap_if is in the page of the region's (pipe.c). */
 	for (; (uint64_t)(nifp - r) < size; r -= 4096)
 		if (*(uint32_t *)r == PTNET_MAGIC &&
-		    *(uint32_t *)(r + PTNET_REGS_BASE + PTNET_IO_NIFP_OFS) == (uint32_t)(nifp - r))
+		    (uint32_t)(nifp - r) - *(uint32_t *)(r + PTNET_REGS_BASE + PTNET_IO_NIFP_OFS) <
+			    4096)
 			return r;
 	return NULL;
 }
@@ -147,6 +149,7 @@ static int mem_map(struct pnm_mem *m)
 	}
 	m->base = p;
 	m->region = p + PNM_IF_AREA;
+	m->lib = lib;
 	return 0;
 fail:
 	err = errno;
@@ -154,12 +157,13 @@ fail:
 	return -err;
 }
 
+/* Ring I (TX first) in our view: where libptnet has it (a pipe end has 2 of 4). */
 static struct netmap_ring *mem_ring(const struct pnm_mem *m, unsigned int i)
 {
-	const struct netmap_if *nifp =
-		(const struct netmap_if *)(m->region + reg32(m, PTNET_IO_NIFP_OFS));
+	struct netmap_ring *lr = i < m->ntx ? ptnet_port_txring(m->port, i) :
+					      ptnet_port_rxring(m->port, i - m->ntx);
 
-	return (struct netmap_ring *)((uint8_t *)nifp + nifp->ring_ofs[i]);
+	return (struct netmap_ring *)(m->region + ((uint8_t *)lr - m->lib));
 }
 
 static int map_open_error(int err)
@@ -394,9 +398,15 @@ static int check_name(const char *name)
 	if (!colon[1])
 		return -EINVAL;
 	for (c = colon + 1; *c; c++) {
-		if (*c == '{' || *c == '}') {
-			pnm_dbg("'%s': netmap pipes are not supported", name);
-			return -EOPNOTSUPP;
+		if ((*c == '{' || *c == '}') && c > colon + 1 && c[1]) {
+			/* A pipe end: {N or }N ends the name (pipe.c of libptnet checks N). */
+			for (c++; *c >= '0' && *c <= '9'; c++)
+				;
+			if (*c) {
+				pnm_dbg("'%s': a pipe end is NAME{N or NAME}N", name);
+				return -EINVAL;
+			}
+			return 0;
 		}
 		if (!is_id(*c)) {
 			pnm_dbg("'%s': bad character '%c' in a port name", name, *c);
@@ -517,6 +527,7 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 	struct pnm_mem *m;
 	unsigned int mode = r->nr_mode, ring = r->nr_ringid & NETMAP_RING_MASK, slot;
 	uint32_t granted;
+	char pipe_name[NETMAP_REQ_IFNAMSIZ];
 	int ret, created = 0;
 
 	if (f->registered)
@@ -537,8 +548,14 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 		return -EINVAL;
 	case NR_REG_PIPE_MASTER:
 	case NR_REG_PIPE_SLAVE:
-		pnm_dbg("%s: netmap pipes are not supported", name);
-		return -EOPNOTSUPP;
+		/* Deprecated modes: netmap rewrites them into the name's {N / }N. */
+		if (strpbrk(name, "{}") || strlen(name) + 6 >= sizeof(pipe_name))
+			return -EINVAL;
+		snprintf(pipe_name, sizeof(pipe_name), "%s%c%u", name,
+			 mode == NR_REG_PIPE_MASTER ? '{' : '}', ring);
+		name = pipe_name;
+		mode = NR_REG_ALL_NIC;
+		break;
 	default:
 		pnm_dbg("%s: register mode %u is not supported", name, mode);
 		return -EINVAL;

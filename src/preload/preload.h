@@ -57,6 +57,7 @@ struct pnm_mem {
 	uint8_t *base;		/* what mmap returns */
 	size_t size;		/* PNM_IF_AREA + region size */
 	uint8_t *region;	/* base + PNM_IF_AREA */
+	uint8_t *lib;		/* libptnet's mapping of the same region */
 	uint16_t mem_id;
 	int guest;		/* a ptnet NIC's device in a VM guest (guest.c) */
 	unsigned int ntx, nrx;

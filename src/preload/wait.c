@@ -12,8 +12,9 @@
  * Waiting: a poll on a netmap fd syncs its TX rings (unless NR_NO_TX_POLL)
  * and, for POLLIN, its RX rings; ready means cur != tail.  If nothing is
  * ready, it keeps scanning for a short adaptive window (spin_adapt), then
- * the bound rings ask ptnetd for notifications (appl_need_kick, full
- * barrier, re-check: ring.h N1) and the real poll sleeps on the fd itself,
+ * the bound rings ask for notifications (ptnet_ring_arm: the CSB's
+ * appl_need_kick, or a pipe end's rx/tx_need_kick; full barrier, re-check)
+ * and the real poll sleeps on the fd itself,
  * an epoll set of the rings' notification pipes (ctrl.c), then we loop.
  */
 #include <errno.h>
@@ -123,20 +124,6 @@ static short nm_scan(struct pnm_file *f, short events)
 	return bad ? POLLERR : rev;
 }
 
-static struct nm_csb_atok *atok_of(const struct pnm_mem *m, unsigned int i)
-{
-	return (struct nm_csb_atok *)(m->region +
-				      *(const uint32_t *)(m->region + PTNET_REGS_BASE +
-							  PTNET_IO_X_CSB_ATOK_OFS)) + i;
-}
-
-static struct nm_csb_ktoa *ktoa_of(const struct pnm_mem *m, unsigned int i)
-{
-	return (struct nm_csb_ktoa *)(m->region +
-				      *(const uint32_t *)(m->region + PTNET_REGS_BASE +
-							  PTNET_IO_X_CSB_KTOA_OFS)) + i;
-}
-
 /* Rings of F a wait for EVENTS sleeps on, as [first, last) pairs. */
 static void wait_rings(const struct pnm_file *f, short events, unsigned int *t0, unsigned int *t1,
 		       unsigned int *r0, unsigned int *r1)
@@ -157,9 +144,9 @@ static void disarm(struct pnm_file *f, short events)
 
 	wait_rings(f, events, &t0, &t1, &r0, &r1);
 	for (unsigned int i = t0; i < t1; i++)
-		ptnet_csb_appl_disable(atok_of(f->mem, i));
+		ptnet_ring_disarm(f->mem->port, PTNET_WAIT_TX, i);
 	for (unsigned int i = r0; i < r1; i++)
-		ptnet_csb_appl_disable(atok_of(f->mem, i));
+		ptnet_ring_disarm(f->mem->port, PTNET_WAIT_RX, i - f->mem->ntx);
 	/* Empty the notification pipes of the bound rings (non-blocking). */
 	for (unsigned int i = f->txf; i < f->txl; i++)
 		while (read(ptnet_ring_fd(f->mem->port, PTNET_WAIT_TX, i), buf, sizeof(buf)) ==
@@ -181,10 +168,9 @@ static int arm(struct pnm_file *f, short events)
 		unsigned int a = k ? r0 : t0, b = k ? r1 : t1;
 
 		for (unsigned int i = a; i < b; i++) {
-			uint32_t hwtail = ptnet_csb_appl_enable(atok_of(f->mem, i),
-								ktoa_of(f->mem, i));
-
-			if (hwtail != ring_of(f, i)->cur) {
+			/* libptnet: the CSB's or a pipe end's flag, barrier, re-check. */
+			if (ptnet_ring_arm(f->mem->port, k ? PTNET_WAIT_RX : PTNET_WAIT_TX,
+					   k ? i - f->mem->ntx : i) != 0) {
 				disarm(f, events);
 				return 1;
 			}

@@ -35,8 +35,9 @@
  * reference and MACs round-trip.  Handler: every reply is printable ASCII
  * of at most 4096 bytes: "ok", "ok ...", "rec ..." or "err ENAME reason"
  * with a known errno name; only an "ok size=... rings=N" reply to an
- * attach carries descriptors, exactly 1 + 2N; a connection holds at most
- * one port and a port's connection is the one that attached it; ptnetd's
+ * attach carries descriptors, exactly 1 + 2N, or an "ok size=... end=E"
+ * reply to a pipe request, 5; a connection holds at most one port and a
+ * port's connection is the one that attached it (or a pipe's other end); ptnetd's
  * counts of ports and memory match its switches; at the end of each input,
  * with every connection closed, nothing is left.
  */
@@ -360,8 +361,11 @@ static void drain(unsigned int k)
 		if (sscanf(buf, "ok size=%llu rings=%u", &size, &rings) == 2) {
 			if (nfds != 1 + 2 * rings)
 				abort();
+		} else if (!strncmp(buf, "ok size=", 8) && strstr(buf, " end=")) {
+			if (nfds != 5)
+				abort();	/* a pipe end: memfd and 4 eventfds */
 		} else if (nfds) {
-			abort();	/* descriptors with something else than an attach */
+			abort();	/* descriptors with something else than an attach or pipe */
 		}
 	}
 }
@@ -378,8 +382,9 @@ static void settle(void)
 		if (fc[k].c->closed) {
 			close(fc[k].cli);
 			fc[k].c = NULL;
-		} else if (fc[k].c->port && fc[k].c->port->conn != fc[k].c) {
-			abort();
+		} else if (fc[k].c->port && fc[k].c->port->conn != fc[k].c &&
+			   fc[k].c->port->ops->region_kind != PTNET_KIND_PIPE) {
+			abort();	/* (a pipe pair is held by both ends' connections) */
 		}
 	}
 	ptd_defer_run(&D);
@@ -411,6 +416,13 @@ static void conn_close(unsigned int k)
 	if (!fc[k].c->closed)
 		abort();	/* a hung-up connection must be closed */
 	fc[k].c = NULL;
+	/* Others it closed (a pipe's other end) go too, before they are freed. */
+	for (unsigned int j = 0; j < NCONN; j++)
+		if (fc[j].c && fc[j].c->closed) {
+			close(fc[j].cli);
+			fc[j].cli = -1;
+			fc[j].c = NULL;
+		}
 	ptd_defer_run(&D);
 }
 

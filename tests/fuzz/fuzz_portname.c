@@ -22,7 +22,7 @@
  * struct, and every bit of *given names a key that is in the spec; a second
  * parse gives the same result; after ptc_opts_finish() succeeds every field
  * is in range, and the options written back as "@conf:" text parse to the
- * same values.
+ * same values.  The same spec also goes to ptc_parse_pipename (check_pipe).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -88,9 +88,42 @@ static int spec_has_key(const char *spec, const char *key)
 	return 0;
 }
 
+/*
+ * The same spec as a pipe end (ptc_parse_pipename): 0 or -EINVAL (-ERANGE
+ * from the options), the error text as above; on success an end and a
+ * number in range and the pair's name "switch:NAME{N", NAME an identifier,
+ * N the number without leading zeros, at most PTC_NAME_MAX characters.
+ */
+static void check_pipe(const char *spec, struct ptnet_port_opts *o, size_t errlen)
+{
+	struct ptc_portname pn;
+	unsigned int end = 7, id = 7, given = 0;
+	char err[80], want[PTC_FULLNAME_MAX + 16];
+	const char *brace;
+	int ret;
+
+	memset(err, 0x5a, sizeof(err));
+	ret = ptc_parse_pipename(spec, &pn, &end, &id, o, &given, err, errlen);
+	if (ret != 0 && ret != -EINVAL && ret != -ERANGE)
+		abort();
+	check_err(err, errlen, ret);
+	if (ret)
+		return;
+	brace = strchr(pn.port, '{');
+	if (end > 1 || id > PTNET_PIPE_MAX_ID || !brace || strlen(pn.port) > PTC_NAME_MAX ||
+	    !ptc_valid_ident(pn.port, (size_t)(brace - pn.port)))
+		abort();
+	snprintf(want, sizeof(want), "%.*s{%u", (int)(brace - pn.port), pn.port, id);
+	if (strcmp(want, pn.port))
+		abort();
+	snprintf(want, sizeof(want), "%s:%s", pn.sw, pn.port);
+	if (strcmp(want, pn.full))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ptnet_port_opts o, o2;
+	struct ptnet_port_opts o, o2, o3;
 	struct ptc_portname pn, pn2;
 	char spec[SPEC_MAX + 1], err[64], err2[64];
 	unsigned int given = 0, given2 = 0;
@@ -127,6 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(spec, data, n);
 	spec[n] = '\0';
 	o2 = o;
+	o3 = o;
 
 	memset(err, 0x5a, sizeof(err));
 	ret = ptc_parse_portname(spec, &pn, with_opts ? &o : NULL, &given, err, errlen);
@@ -140,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret2 != ret || given2 != given || memcmp(&pn, &pn2, sizeof(pn)) ||
 	    (with_opts && memcmp(&o, &o2, sizeof(o))) || (ret && strcmp(err, err2)))
 		abort();
+	check_pipe(spec, with_opts ? &o3 : NULL, errlen);
 	if (ret)
 		return 0;
 

@@ -87,11 +87,22 @@ seed() {
 			rec 0 "switch-del vale1"
 			rec $((3 | 0x1c)) "list"
 		} >"$dir/script-switch"
+		{	# a pipe pair: both ends, a second open of one, a close, a detach
+			printf '\x40'
+			rec 0 "pipe vale0:p{0 tx-slots=64 buf-size=256"
+			rec 1 "pipe vale0:p}0"
+			rec 2 "list"
+			rec 2 "pipe vale0:p}0"
+			printf '\x14'
+			rec 3 "pipe vale0:q}7 tx-slots=64 buf-size=256"
+			rec 2 "detach vale0:q{7"
+		} >"$dir/script-pipe"
 		;;
 	fuzz_portname)
 		printf '\x01vale0:a@conf:rings=2,slots=512,buf-size=4096,vnet-hdr=12,mac=02:00:00:00:00:01,mtu=9000' \
 			>"$dir/full"
 		printf '\x00vale0:a' >"$dir/plain"
+		printf '\x01vale0:a}12@conf:slots=64' >"$dir/pipe"
 		;;
 	fuzz_virtq)
 		# 16 entries, EVENT_IDX, addresses masked in: a ring of random chains
@@ -115,12 +126,12 @@ dicts() {
 		"tx-slots=" "rx-slots=" "buf-size=" "vnet-hdr=12" "mac=" "mtu=" "allow-uid=" \
 		"allow-gid=" "socket=" "netns=" "queues=" "@conf:" "0x" "vm-del " "monitor " \
 		"target=vale0:" "dir=tx" "dir=rx" "filter=" "0028000000000000" "0006000000040000" \
-		"vhost-add " "vhost-del " "client=1"; do
+		"vhost-add " "vhost-del " "client=1" "pipe vale0:p{0 tx-slots=64 buf-size=256" "pipe vale0:p}0" "{1" "}1"; do
 		printf '"%s"\n' "$k" >>"$OUT/ctl.dict"
 	done
 	: >"$OUT/portname.dict"
 	for k in "vale" ":" "@conf:" "rings=" "tx-rings=" "rx-rings=" "slots=" "tx-slots=" \
-		"rx-slots=" "buf-size=" "vnet-hdr=" "mac=" "mtu=" "," "0x"; do
+		"rx-slots=" "buf-size=" "vnet-hdr=" "mac=" "mtu=" "," "0x" "{" "}" "{0" "}1023"; do
 		printf '"%s"\n' "$k" >>"$OUT/portname.dict"
 	done
 }

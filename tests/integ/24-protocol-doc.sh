@@ -18,7 +18,7 @@
 # table row whose first cell starts with a backtick; the name is the first
 # word inside those backticks (`attach NAME ...` -> attach); tables under
 # "### " subsections are not read.  The "in"
-# column of Record fields (all, port, switch, tap port, vm port, vhost port, fdb) says
+# column of Record fields (all, port, switch, tap/vm/vhost/monitor/pipe port, fdb) says
 # which records must carry a field; fdb records come from an fdb request
 # after the port sent one frame.  PROTOCOL_DOC=FILE checks another file.
 . "$(dirname "$0")/lib.sh"
@@ -179,6 +179,18 @@ for r in json.load(sys.stdin):
 kill -TERM "${BG[mon]}"
 wait_bg mon 20
 check_eq "the capture stops on SIGTERM with exit 0" "$RC" 0
+# A pipe pair's record: one end held by tb-port (libptnet opens pipe ends too).
+spawn pip "$TBIN/tb-port" hold 'vale0:dp{0'
+check "a pipe end is open" wait_line pip '^READY' 20
+"$PTNETCTL" --json list 2>/dev/null | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r.get("kind") == "pipe":
+        print("\n".join(r))
+        break' >"$T/d.pipe_fields"
+kill -TERM "${BG[pip]}"
+wait_bg pip 20
+check_eq "the pipe end's holder exit status" "$RC" 0
 while read -r f in_; do
 	case $in_ in
 	all)
@@ -197,6 +209,12 @@ while read -r f in_; do
 			eval "! has \"$T/d.port_fields\" \"$f\""
 		check "documented $in_ field '$f' is in a monitor's record" \
 			has "$T/d.monitor_fields" "$f"
+		;;
+	pipe_port)
+		check "documented $in_ field '$f' is not in a passthrough port's record" \
+			eval "! has \"$T/d.port_fields\" \"$f\""
+		check "documented $in_ field '$f' is in a pipe's record" \
+			has "$T/d.pipe_fields" "$f"
 		;;
 	*) fail "documented field '$f': unknown 'in' column '$in_'" ;;
 	esac

@@ -28,7 +28,7 @@ spawn dbad env PTNET_DEBUG=1 "$NMB/bin/ptnet-run" "$NMB/tests/netmap/nm-bad" val
 wait_bg dbad 60
 check_eq "nm-bad with PTNET_DEBUG: every check passed" "$RC" 0
 check "PTNET_DEBUG explains an unsupported mode" grep -q "have no host rings" "$T/dbad.err"
-check "PTNET_DEBUG explains pipes" grep -q "pipes are not supported" "$T/dbad.err"
+check "PTNET_DEBUG explains bad pipe names" grep -q "a pipe end is NAME{N or NAME}N" "$T/dbad.err"
 check "nm-bad's ports are gone" wait_until 10 eval "! port_listed vale6:bad0"
 good_pair_check
 good_pair_stop

@@ -128,7 +128,14 @@ int main(int argc, char **argv)
 	memcpy(h.nr_name, "vale0:", 6);
 	check("name not NUL-terminated in 64 bytes", t_ioctl(fd, T_NIOCCTRL, &h), EINVAL);
 	check("name with a '-'", try_reg("vale0:a-b", 1, 0, 0, 0, NULL, NULL), EINVAL);
-	check("a pipe name", try_reg("vale0:a{1", 1, 0, 0, 0, NULL, NULL), EOPNOTSUPP);
+	check("a pipe end with a bad number", try_reg("vale0:a{1x", 1, 0, 0, 0, NULL, NULL), EINVAL);
+	check("a pipe number out of range", try_reg("vale0:a{5000", 1, 0, 0, 0, NULL, NULL),
+	      EINVAL);
+	check("a pipe end has no ring 1", try_reg("vale0:a{1", 4, 1, 0, 0, NULL, NULL), EINVAL);
+	check("NR_REG_PIPE_MASTER (5): the end {3 of the name", try_reg("vale0:lp", 5, 3, 0, 0,
+									NULL, NULL), 0);
+	check("NR_REG_PIPE_SLAVE (6) on a name with a suffix", try_reg("vale0:lp{3", 6, 3, 0, 0,
+									NULL, NULL), EINVAL);
 	check("an interface ptnet does not serve", try_reg("eth77", 1, 0, 0, 0, NULL, NULL), ENXIO);
 
 	/* Before registering. */
