@@ -12,6 +12,15 @@
         Print the environment (RESULTS_DIR/env.txt) and the table: medians,
         min..max, ratios ptnet/kernel and targets, then the per-repetition
         values in run order.
+
+    report.py table RESULTS_DIR BASE [base/other|other/base]
+        The generic table of bench/tcp.sh and bench/scale.sh: records with
+        "metric" (the row's title), "impl" (the path), "rep" and "value"
+        (optionally "better": higher/lower) from RESULTS_DIR/all.jsonl; per
+        metric and path the median and [min..max], and the ratio of BASE's
+        median to the path's (or the path's to BASE's with other/base), with
+        the range of the ratios paired by repetition.  Writes table.tsv (for
+        plot.py) beside all.jsonl and prints the table.
 """
 import json
 import os
@@ -369,12 +378,91 @@ def cmd_summary(args):
     return 1 if failed else 0
 
 
+def cmd_table(args):
+    res, base = args[0], args[1]
+    inverse = len(args) > 2 and args[2] == "other/base"
+    recs = []
+    with open(os.path.join(res, "all.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                recs.append(json.loads(line))
+    metrics, impls, better = [], [], {}
+    vals = {}
+    for r in recs:
+        m, impl, v = r.get("metric"), r.get("impl"), r.get("value")
+        if m is None or impl is None:
+            continue
+        if m not in metrics:
+            metrics.append(m)
+        if impl not in impls:
+            impls.append(impl)
+        better.setdefault(m, r.get("better", "higher"))
+        if isinstance(v, (int, float)) and r.get("ok", True):
+            vals.setdefault((m, impl), {})[r["rep"]] = float(v)
+    rname = ("path/%s" if inverse else "%s/path") % base
+    hdr = "%-32s %-16s %9s  %-21s %s" % ("metric", "path", "median", "[min .. max]",
+                                       rname + " (paired)")
+    print(hdr)
+    print("-" * len(hdr))
+    tsv = open(os.path.join(res, "table.tsv"), "w")
+    per_rep = []
+    reps = sorted({r["rep"] for r in recs if "rep" in r and "metric" in r})
+    for m in metrics:
+        bv = vals.get((m, base), {})
+        bmed = statistics.median(bv.values()) if bv else None
+        first = True
+        for impl in impls:
+            if (m, impl) not in vals and not any(r.get("metric") == m and r.get("impl") == impl
+                                                 for r in recs):
+                continue
+            v = vals.get((m, impl), {})
+            med = statistics.median(v.values()) if v else None
+            spread = "[%s .. %s]" % (fmt(min(v.values())), fmt(max(v.values()))) if v else ""
+            ratio_s = ""
+            if impl != base and med and bmed:
+                num, den = (med, bmed) if inverse else (bmed, med)
+                ratio_s = "%sx" % fmt(num / den, 2)
+                paired = [(v[k] / bv[k]) if inverse else (bv[k] / v[k])
+                          for k in v if k in bv and v[k] and bv[k]]
+                if paired:
+                    ratio_s += " (%s..%s)" % (fmt(min(paired), 2), fmt(max(paired), 2))
+            print("%-32s %-16s %9s  %-21s %s" % (m if first else "", impl, fmt(med), spread,
+                                                 ratio_s))
+            first = False
+            if v:
+                tsv.write("%s\t%s\t%g\t%g\t%g\n" % (m, impl, med, min(v.values()),
+                                                     max(v.values())))
+            per_rep.append((m, impl, [v.get(k) for k in reps]))
+    tsv.close()
+    print("(%s; ratios of medians, in parentheses the range of per-repetition ratios;"
+          " %s)" % (", ".join("%s: %s is better" % (m, better[m]) for m in metrics
+                              if better[m] == "lower") or "higher is better everywhere",
+                    "odd repetitions ran %s first, even ones last" % base))
+    print()
+    print("per repetition (%s):" % " ".join(str(k) for k in reps))
+    for m, impl, vs in per_rep:
+        print("  %-32s %-16s %s" % (m, impl, "  ".join(fmt(x) for x in vs)))
+    failed = [r for r in recs if not r.get("ok", True)]
+    if failed:
+        print()
+        print("%d measurement(s) produced no result:" % len(failed))
+        for r in failed:
+            print("  rep=%s %s %s" % (r.get("rep"), r.get("metric"), r.get("impl")))
+    return 1 if failed else 0
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("record", "summary"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("record", "summary", "table"):
         sys.stderr.write(__doc__)
         return 2
     if sys.argv[1] == "record":
         return cmd_record(sys.argv[2:])
+    if sys.argv[1] == "table":
+        if len(sys.argv) < 4:
+            sys.stderr.write(__doc__)
+            return 2
+        return cmd_table(sys.argv[2:])
     return cmd_summary(sys.argv[2:])
 
 
