@@ -13,6 +13,12 @@
         min..max, ratios ptnet/kernel and targets, then the per-repetition
         values in run order.
 
+    report.py testpmd LOG Rx|Tx
+        One JSON line from dpdk-testpmd's --stats-period output: "pps", the
+        mean of the per-second Rx-pps (Tx-pps) figures from the first to the
+        last non-zero one, without those two (partial seconds), "samples",
+        and "packets" (pps x samples, an estimate).
+
     report.py table RESULTS_DIR BASE [base/other|other/base]
         The generic table of bench/tcp.sh and bench/scale.sh: records with
         "metric" (the row's title), "impl" (the path), "rep" and "value"
@@ -177,7 +183,18 @@ IMPL_LABEL = {
     "netmap": "netmap API",
     "veth": "kernel veth",
     "bridge": "kernel bridge",
+    "memif": "DPDK memif",
+    "shm": "bare shm line",
 }
+
+# The bare shared-memory ping-pong's p50 below this is the "near" regime
+# (a cache line crosses the vCPUs in ~0.1 us), above it "far" (~0.45 us).
+NEAR_LIMIT_US = 0.25
+
+
+def regime(r):
+    v = get(r, "ping", "rtt_us", "p50")
+    return None if v is None else ("near" if v < NEAR_LIMIT_US else "far")
 
 
 def cmd_summary(args):
@@ -200,13 +217,13 @@ def cmd_summary(args):
     # target: (kernel impl, op, ratio) or None.
     rows = [
         ("60 B one-way rate, Mpps", "higher", dict(test="rate", frame=60), rate_mpps,
-         ["veth", "bridge"], ("veth", ">=", TARGET_RATE60_VS_VETH)),
+         ["veth", "bridge", "memif"], ("veth", ">=", TARGET_RATE60_VS_VETH)),
         ("1514 B one-way rate, Gbps", "higher", dict(test="rate", frame=1514), rate_gbps,
          ["veth", "bridge"], None),
         ("ping-pong RTT p50 busy-poll, us", "lower", dict(test="rtt", mode="busy"),
-         rtt("p50"), ["veth"], ("veth", "<=", TARGET_RTT_P50)),
+         rtt("p50"), ["veth", "shm"], ("veth", "<=", TARGET_RTT_P50)),
         ("ping-pong RTT p99 busy-poll, us", "lower", dict(test="rtt", mode="busy"),
-         rtt("p99"), ["veth"], None),
+         rtt("p99"), ["veth", "shm"], None),
         ("ping-pong RTT p50 notify, us", "lower", dict(test="rtt", mode="notify"),
          rtt("p50"), ["veth"], ("veth", "<=", TARGET_RTT_P50)),
         ("ping-pong RTT p99 notify, us", "lower", dict(test="rtt", mode="notify"),
@@ -236,6 +253,8 @@ def cmd_summary(args):
         for impl in ["ptnet"] + kimpls:
             vals = p_vals if impl == "ptnet" else values(select(recs, impl=impl, **flt), fn)
             if impl == "ptnet" and not any(select(recs, impl="ptnet")):
+                continue
+            if impl in ("memif", "shm") and not select(recs, impl=impl):
                 continue
             med = statistics.median(vals.values()) if vals else None
             spread = ("[%s .. %s]" % (fmt(min(vals.values())), fmt(max(vals.values())))
@@ -354,9 +373,42 @@ def cmd_summary(args):
         print("  ptnetd died and was restarted %d time(s), before repetition(s) %s"
               " (see ptnetd.log)" % (len(restarts),
                                      " ".join(str(r["rep"]) for r in restarts)))
-    pongs = [r for r in select(recs, test="rtt") if r.get("pong") is None]
+    pongs = [r for r in select(recs, test="rtt") if r.get("pong") is None
+             and r["impl"] != "shm"]
     if pongs:
         print("  %d pong process(es) printed no summary (see their .err files)" % len(pongs))
+
+    # Regimes: the bare shared-memory ping-pong of each repetition says whether
+    # the two vCPUs were "near" or "far" then; DPDK memif and ptnet's 60 B
+    # rate are classified by it, and the ptnet/memif ratio given per regime.
+    shm = {r["rep"]: r for r in select(recs, impl="shm", test="rtt") if r.get("ok")}
+    if shm:
+        p60 = values(select(recs, impl="ptnet", test="rate", frame=60), rate_mpps)
+        m60 = values(select(recs, impl="memif", test="rate", frame=60), rate_mpps)
+        print()
+        print("regime per repetition (bare shm ping-pong p50 < %.2f us: near):" % NEAR_LIMIT_US)
+        by = {}
+        for k in reps:
+            if k not in shm:
+                continue
+            g = regime(shm[k])
+            line = "  rep %d: shm p50 %s us -> %s" % (k, fmt(get(shm[k], "ping", "rtt_us", "p50")), g)
+            if k in p60:
+                line += "; ptnet 60 B %s Mpps" % fmt(p60[k])
+            if k in m60:
+                line += "; memif %s Mpps" % fmt(m60[k])
+                if k in p60 and m60[k]:
+                    by.setdefault(g, []).append(p60[k] / m60[k])
+                    line += " (ptnet/memif %sx)" % fmt(p60[k] / m60[k], 2)
+            print(line)
+        for g in ("near", "far"):
+            if g in by:
+                print("  ptnet/memif, %s regime: median %sx [%s .. %s] over %d repetition(s)"
+                      % (g, fmt(statistics.median(by[g]), 2), fmt(min(by[g]), 2),
+                         fmt(max(by[g]), 2), len(by[g])))
+    skipped = select(recs, test="event", event="memif_skipped")
+    if skipped:
+        print("  DPDK memif line skipped: %s" % skipped[0].get("reason"))
 
     print()
     print("per repetition (run order %s; odd repetitions run ptnet first, even ones last):"
@@ -376,6 +428,36 @@ def cmd_summary(args):
             print("  %s (%s); see %s" % (desc, rcs, ", ".join(
                 r[k].replace(".json", ".err") for k in r if k.endswith("_file"))))
     return 1 if failed else 0
+
+
+def cmd_testpmd(args):
+    path, key = args[0], args[1]
+    want = key + "-pps:"
+    vals = []
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                words = line.split()
+                for i, w in enumerate(words[:-1]):
+                    if w == want:
+                        try:
+                            vals.append(float(words[i + 1]))
+                        except ValueError:
+                            pass
+    except OSError:
+        return 1
+    # Zeros before the peer connected and after it left are not samples.
+    while vals and vals[0] == 0:
+        vals.pop(0)
+    while vals and vals[-1] == 0:
+        vals.pop()
+    mid = vals[1:-1] if len(vals) > 2 else []
+    if not mid:
+        return 1
+    pps = sum(mid) / len(mid)
+    print(json.dumps({"tool": "dpdk-testpmd", "pps": pps, "samples": len(mid),
+                      "packets": int(pps * len(mid)), "frame_len": 64}))
+    return 0
 
 
 def cmd_table(args):
@@ -453,11 +535,13 @@ def cmd_table(args):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("record", "summary", "table"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("record", "summary", "table", "testpmd"):
         sys.stderr.write(__doc__)
         return 2
     if sys.argv[1] == "record":
         return cmd_record(sys.argv[2:])
+    if sys.argv[1] == "testpmd":
+        return cmd_testpmd(sys.argv[2:]) if len(sys.argv) > 3 else 2
     if sys.argv[1] == "table":
         if len(sys.argv) < 4:
             sys.stderr.write(__doc__)
