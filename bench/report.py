@@ -16,8 +16,9 @@
     report.py testpmd LOG Rx|Tx
         One JSON line from dpdk-testpmd's --stats-period output: "pps", the
         mean of the per-second Rx-pps (Tx-pps) figures from the first to the
-        last non-zero one, without those two (partial seconds), "samples",
-        and "packets" (pps x samples, an estimate).
+        last non-zero one, without those two (partial seconds) when there
+        are more than two, "samples", "packets" (pps x samples, an
+        estimate) and "partial" (true: two samples or fewer, kept whole).
 
     report.py table RESULTS_DIR BASE [base/other|other/base]
         The generic table of bench/tcp.sh and bench/scale.sh: records with
@@ -451,12 +452,16 @@ def cmd_testpmd(args):
         vals.pop(0)
     while vals and vals[-1] == 0:
         vals.pop()
-    mid = vals[1:-1] if len(vals) > 2 else []
+    # Fewer than three seconds with traffic (testpmd's main lcore shares its
+    # CPU with the poller and may print late): keep them, flagged.
+    partial = len(vals) <= 2
+    mid = vals if partial else vals[1:-1]
     if not mid:
         return 1
     pps = sum(mid) / len(mid)
     print(json.dumps({"tool": "dpdk-testpmd", "pps": pps, "samples": len(mid),
-                      "packets": int(pps * len(mid)), "frame_len": 64}))
+                      "packets": int(pps * len(mid)), "frame_len": 64,
+                      "partial": partial}))
     return 0
 
 

@@ -469,7 +469,7 @@ rate() {
 
 # memif_rate TAG RXF TXF: DPDK memif in copy mode, no switch: dpdk-testpmd
 # rxonly (memif server, main and forwarding lcore on CPU 0) <- testpmd txonly
-# (client, CPU 1), 64 B frames (60 B + FCS) for DUR + 4 seconds (start-up included); the rate is the
+# (client, CPU 1), 64 B frames (60 B + FCS) for DUR + 5 seconds (start-up included); the rate is the
 # mean of the per-second Rx-pps lines without the first and the last.  Both
 # poll at 100 % for the whole run.  Sets MEMIF_RC_RX / MEMIF_RC_TX.
 memif_rate() {
@@ -490,13 +490,13 @@ memif_rate() {
 	done
 	[ -S "$msock" ] || log "run.sh: the memif server made no socket within 10 s (see $tag-rx.err)"
 	# shellcheck disable=SC2086
-	fg_run timeout -s INT -k 5 $((DUR + 4)) "$TESTPMD" --lcores='(0,1)@1' $eal \
+	fg_run timeout -s INT -k 5 $((DUR + 5)) "$TESTPMD" --lcores='(0,1)@1' $eal \
 		--file-prefix="ptbC$$" \
 		--vdev="net_memif0,role=client,socket=$msock,socket-abstract=no" -- \
 		--forward-mode=txonly --txpkts=64 --stats-period=1 --nb-cores=1 \
 		--total-num-mbufs=32768 </dev/null >"$tag-tx.log" 2>"$tag-tx.err"
 	MEMIF_RC_TX=$?
-	# timeout's SIGINT after DUR + 4 s (EAL start-up takes 1-2 s) is testpmd's normal way out.
+	# timeout's SIGINT after DUR + 5 s (EAL start-up takes 1-2 s) is testpmd's normal way out.
 	[ $MEMIF_RC_TX -eq 124 ] && MEMIF_RC_TX=0
 	kill -INT "$srv" 2>/dev/null
 	pkill -INT -P "$srv" 2>/dev/null
