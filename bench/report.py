@@ -20,12 +20,13 @@
         are more than two, "samples", "packets" (pps x samples, an
         estimate) and "partial" (true: two samples or fewer, kept whole).
 
-    report.py table RESULTS_DIR BASE [base/other|other/base]
+    report.py table RESULTS_DIR BASE[,BASE2...] [base/other|other/base]
         The generic table of bench/tcp.sh and bench/scale.sh: records with
         "metric" (the row's title), "impl" (the path), "rep" and "value"
         (optionally "better": higher/lower) from RESULTS_DIR/all.jsonl; per
         metric and path the median and [min..max], and the ratio of BASE's
-        median to the path's (or the path's to BASE's with other/base), with
+        median to the path's (or the path's to BASE's with other/base; BASE
+        is the first of the comma-separated paths the metric has), with
         the range of the ratios paired by repetition.  Writes table.tsv (for
         plot.py) beside all.jsonl and prints the table.
 """
@@ -466,7 +467,7 @@ def cmd_testpmd(args):
 
 
 def cmd_table(args):
-    res, base = args[0], args[1]
+    res, bases = args[0], args[1].split(",")
     inverse = len(args) > 2 and args[2] == "other/base"
     recs = []
     with open(os.path.join(res, "all.jsonl")) as f:
@@ -487,7 +488,8 @@ def cmd_table(args):
         better.setdefault(m, r.get("better", "higher"))
         if isinstance(v, (int, float)) and r.get("ok", True):
             vals.setdefault((m, impl), {})[r["rep"]] = float(v)
-    rname = ("path/%s" if inverse else "%s/path") % base
+    rname = ("path/%s" if inverse else "%s/path") % (
+        bases[0] if len(bases) == 1 else "base")
     hdr = "%-32s %-16s %9s  %-21s %s" % ("metric", "path", "median", "[min .. max]",
                                        rname + " (paired)")
     print(hdr)
@@ -496,6 +498,9 @@ def cmd_table(args):
     per_rep = []
     reps = sorted({r["rep"] for r in recs if "rep" in r and "metric" in r})
     for m in metrics:
+        # The first of BASE's comma-separated paths that this metric has.
+        base = next((b for b in bases if any(r.get("metric") == m and r.get("impl") == b
+                                             for r in recs)), bases[0])
         bv = vals.get((m, base), {})
         bmed = statistics.median(bv.values()) if bv else None
         first = True
@@ -525,7 +530,7 @@ def cmd_table(args):
     print("(%s; ratios of medians, in parentheses the range of per-repetition ratios;"
           " %s)" % (", ".join("%s: %s is better" % (m, better[m]) for m in metrics
                               if better[m] == "lower") or "higher is better everywhere",
-                    "odd repetitions ran %s first, even ones last" % base))
+                    "base: %s" % " or ".join(bases)))
     print()
     print("per repetition (%s):" % " ".join(str(k) for k in reps))
     for m, impl, vs in per_rep:
