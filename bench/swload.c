@@ -316,6 +316,7 @@ int main(int argc, char **argv)
 	long fdb0 = -1, fdb1 = -1, fdb2, dpid = 0;
 	const char *metrics = NULL;
 	char sw0[32];
+	struct ptnet_port *fl = NULL;
 
 	while ((c = getopt_long(argc, argv, "s:w:p:d:l:F:M:P:h", lo, NULL)) != -1) {
 		switch (c) {
@@ -367,7 +368,7 @@ int main(int argc, char **argv)
 	snprintf(sw0, sizeof(sw0), "%s0", prefix);
 	if (nflood) {
 		static const uint8_t flmac[6] = { 0x02, 0x5c, 0xff, 0xff, 0, 3 };
-		struct ptnet_port *fl = open_port(sw0, "fl", flmac);
+		fl = open_port(sw0, "fl", flmac);
 
 		fdb0 = fdb_count(metrics, sw0);
 		flood(fl, pairs[0].rmac, nflood);
@@ -431,5 +432,10 @@ int main(int argc, char **argv)
 		       nsw, per, (double)got / el / 1e6, mn / 1e6, mx / 1e6, (unsigned long long)got,
 		       el, fdb0, fdb1, (unsigned long long)nflood, fdb2);
 	free(r0);
+	ptnet_port_close(fl);
+	for (unsigned int k = 0; k < npairs; k++) {
+		ptnet_port_close(pairs[k].tx);
+		ptnet_port_close(pairs[k].rx);
+	}
 	return got ? 0 : 1;
 }
