@@ -14,11 +14,12 @@
         values in run order.
 
     report.py testpmd LOG Rx|Tx
-        One JSON line from dpdk-testpmd's --stats-period output: "pps", the
-        mean of the per-second Rx-pps (Tx-pps) figures from the first to the
-        last non-zero one, without those two (partial seconds) when there
-        are more than two, "samples", "packets" (pps x samples, an
-        estimate) and "partial" (true: two samples or fewer, kept whole).
+        One JSON line from an interactive dpdk-testpmd's output with two
+        "show port stats all": "pps", the Rx-pps (Tx-pps) of the second
+        (the rate since the first, by testpmd's clock), "packets" (the
+        RX/TX-packets counter's growth between them) and "started" (the
+        counter was already above 0 at the first: the interval is all
+        traffic).
 
     report.py table RESULTS_DIR BASE[,BASE2...] [base/other|other/base]
         The generic table of bench/tcp.sh and bench/scale.sh: records with
@@ -434,35 +435,33 @@ def cmd_summary(args):
 
 def cmd_testpmd(args):
     path, key = args[0], args[1]
-    want = key + "-pps:"
-    vals = []
+    pps_key, cnt_key = key + "-pps:", key.upper() + "-packets:"
+    # The NIC statistics of "show port stats" (not the forwarding summary of "stop").
+    nic_mark = "RX-missed:" if key == "Rx" else "TX-errors:"
+    pps, counts = [], []
     try:
         with open(path, errors="replace") as f:
             for line in f:
                 words = line.split()
                 for i, w in enumerate(words[:-1]):
-                    if w == want:
-                        try:
-                            vals.append(float(words[i + 1]))
-                        except ValueError:
-                            pass
+                    try:
+                        if w == pps_key:
+                            pps.append(float(words[i + 1]))
+                        elif w == cnt_key and nic_mark in words:
+                            counts.append(int(words[i + 1]))
+                    except ValueError:
+                        pass
     except OSError:
         return 1
-    # Zeros before the peer connected and after it left are not samples.
-    while vals and vals[0] == 0:
-        vals.pop(0)
-    while vals and vals[-1] == 0:
-        vals.pop()
-    # Fewer than three seconds with traffic (testpmd's main lcore shares its
-    # CPU with the poller and may print late): keep them, flagged.
-    partial = len(vals) <= 2
-    mid = vals if partial else vals[1:-1]
-    if not mid:
+    # "show port stats" twice: the second Rx-pps (Tx-pps) is the rate since
+    # the first, by testpmd's clock.  Without two shows there is no interval.
+    if len(pps) < 2 or pps[-1] <= 0:
         return 1
-    pps = sum(mid) / len(mid)
-    print(json.dumps({"tool": "dpdk-testpmd", "pps": pps, "samples": len(mid),
-                      "packets": int(pps * len(mid)), "frame_len": 64,
-                      "partial": partial}))
+    print(json.dumps({"tool": "dpdk-testpmd", "pps": pps[-1], "frame_len": 64,
+                      "packets_at_start": counts[-2] if len(counts) > 1 else None,
+                      "packets": counts[-1] - counts[-2] if len(counts) > 1 else None,
+                      # traffic flowed before the interval began: the rate is whole
+                      "started": len(counts) > 1 and counts[-2] > 0}))
     return 0
 
 

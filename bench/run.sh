@@ -467,22 +467,47 @@ rate() {
 		rx=@"$rxf" tx$txrole"$txf"
 }
 
+# memif_cmds WAIT TAIL: testpmd's interactive commands: after WAIT seconds
+# "show port stats all" (the start of the measured interval), after DUR more
+# the same again (its Rx-pps/Tx-pps: the rate over exactly that interval, by
+# testpmd's own clock), after TAIL more seconds stop and quit.
+memif_cmds() {
+	sleep "$1"
+	echo "show port stats all"
+	sleep "$DUR"
+	echo "show port stats all"
+	sleep "$2"
+	echo stop
+	echo quit
+}
+
 # memif_rate TAG RXF TXF: DPDK memif in copy mode, no switch: dpdk-testpmd
 # rxonly (memif server, main and forwarding lcore on CPU 0) <- testpmd txonly
-# (client, CPU 1), 64 B frames (60 B + FCS) for DUR + 5 seconds (start-up included); the rate is the
-# mean of the per-second Rx-pps lines without the first and the last.  Both
-# poll at 100 % for the whole run.  Sets MEMIF_RC_RX / MEMIF_RC_TX.
+# (client, CPU 1), 64 B frames (60 B + FCS).  Both start forwarding at once
+# (--auto-start) and take their commands from memif_cmds through a FIFO; the
+# rate is the receiver's Rx-pps between its two "show port stats" DUR
+# seconds apart, the first 4 s after it started (the client's EAL start-up
+# and connection take 1-2 s).  Both poll at 100 % for the whole run (about
+# DUR + 6 s).  Sets MEMIF_RC_RX / MEMIF_RC_TX.
 memif_rate() {
-	local tag=$1 rxf=$2 txf=$3 msock=$SOCKDIR/memif.sock srv i
+	local tag=$1 rxf=$2 txf=$3 msock=$SOCKDIR/memif.sock srv cli i
 	local eal="--no-huge -m 512 --no-pci --log-level=lib.eal:error"
-	rm -f "$msock"
+	local opts="-i --auto-start --nb-cores=1 --total-num-mbufs=32768"
+	rm -f "$msock" "$SOCKDIR/memif-rx.in" "$SOCKDIR/memif-tx.in"
+	mkfifo "$SOCKDIR/memif-rx.in" "$SOCKDIR/memif-tx.in" || { MEMIF_RC_RX=1 MEMIF_RC_TX=1; return; }
+	# testpmd's stdin is its FIFO opened read-write (<>, which never blocks),
+	# on the "&" command itself (a function's redirection would not reach an
+	# asynchronous command: its stdin becomes /dev/null); the writers started
+	# after it find a reader.
 	# shellcheck disable=SC2086
-	bg_start timeout -s INT -k 5 $((DUR + 30)) "$TESTPMD" --lcores='(0,1)@0' $eal \
+	timeout -k 5 $((DUR + 40)) "$TESTPMD" --lcores='(0,1)@0' $eal \
 		--file-prefix="ptbS$$" \
 		--vdev="net_memif0,role=server,socket=$msock,socket-abstract=no" -- \
-		--forward-mode=rxonly --stats-period=1 --nb-cores=1 --total-num-mbufs=32768 \
-		</dev/null >"$tag-rx.log" 2>"$tag-rx.err"
-	srv=$BG_PID
+		$opts --forward-mode=rxonly \
+		<>"$SOCKDIR/memif-rx.in" >"$tag-rx.log" 2>"$tag-rx.err" &
+	srv=$!
+	BG_PIDS="$BG_PIDS $srv"
+	bg_start memif_cmds 4 1 >"$SOCKDIR/memif-rx.in"
 	for i in $(seq 100); do
 		[ -S "$msock" ] && break
 		kill -0 "$srv" 2>/dev/null || break
@@ -490,19 +515,19 @@ memif_rate() {
 	done
 	[ -S "$msock" ] || log "run.sh: the memif server made no socket within 10 s (see $tag-rx.err)"
 	# shellcheck disable=SC2086
-	fg_run timeout -s INT -k 5 $((DUR + 5)) "$TESTPMD" --lcores='(0,1)@1' $eal \
+	timeout -k 5 $((DUR + 40)) "$TESTPMD" --lcores='(0,1)@1' $eal \
 		--file-prefix="ptbC$$" \
 		--vdev="net_memif0,role=client,socket=$msock,socket-abstract=no" -- \
-		--forward-mode=txonly --txpkts=64 --stats-period=1 --nb-cores=1 \
-		--total-num-mbufs=32768 </dev/null >"$tag-tx.log" 2>"$tag-tx.err"
-	MEMIF_RC_TX=$?
-	# timeout's SIGINT after DUR + 5 s (EAL start-up takes 1-2 s) is testpmd's normal way out.
-	[ $MEMIF_RC_TX -eq 124 ] && MEMIF_RC_TX=0
-	kill -INT "$srv" 2>/dev/null
-	pkill -INT -P "$srv" 2>/dev/null
-	bg_wait "$srv" 10
+		$opts --forward-mode=txonly --txpkts=64 \
+		<>"$SOCKDIR/memif-tx.in" >"$tag-tx.log" 2>"$tag-tx.err" &
+	cli=$!
+	BG_PIDS="$BG_PIDS $cli"
+	# The sender stops 2 s after the receiver's second look.
+	bg_start memif_cmds 3 3 >"$SOCKDIR/memif-tx.in"
+	bg_wait "$srv" $((DUR + 45))
 	MEMIF_RC_RX=$?
-	[ $MEMIF_RC_RX -eq 124 ] && MEMIF_RC_RX=0
+	bg_wait "$cli" 15
+	MEMIF_RC_TX=$?
 	python3 "$REPORT" testpmd "$tag-rx.log" Rx >"$rxf"
 	python3 "$REPORT" testpmd "$tag-tx.log" Tx >"$txf"
 }

@@ -21,14 +21,20 @@ r = j["rtt_us"]
 assert j["transactions"] == 20000 and 0 < r["min"] <= r["p50"] <= r["p99"] <= r["max"]
 assert j["regime"] in ("near", "far")' "$T/shm.json"
 
-# report.py testpmd: the zeros before and after the traffic and the partial
-# first and last seconds are not samples.
-printf '  Rx-pps:  0  Rx-bps: 0\n  Rx-pps:  5  Rx-bps: 1\n  Rx-pps:  10  Rx-bps: 1\n  Rx-pps:  20  Rx-bps: 1\n  Rx-pps:  7  Rx-bps: 1\n  Rx-pps:  0  Rx-bps: 0\n' >"$T/pmd.log"
-check_eq "testpmd reader: mean of the inner seconds" \
-	"$(python3 "$ROOT/bench/report.py" testpmd "$T/pmd.log" Rx | python3 -c 'import json,sys; j = json.load(sys.stdin); print(j["pps"], j["samples"], j["partial"])')" \
-	"15.0 2 False"
+# report.py testpmd: the rate is the Rx-pps of the second "show port stats"
+# (over the interval since the first), the packets the counter's growth.
+{
+	printf '  RX-packets: 500    RX-missed: 0    RX-bytes: 0\n  TX-packets: 0  TX-errors: 0\n'
+	printf '  Throughput (since last show)\n  Rx-pps:  0  Rx-bps: 0\n'
+	printf '  RX-packets: 2500    RX-missed: 0    RX-bytes: 0\n  TX-packets: 0  TX-errors: 0\n'
+	printf '  Throughput (since last show)\n  Rx-pps:  1000  Rx-bps: 1\n'
+	printf '  RX-packets: 2600  RX-dropped: 0  RX-total: 2600\n'
+} >"$T/pmd.log"
+check_eq "testpmd reader: the second look's rate and the packets between the looks" \
+	"$(python3 "$ROOT/bench/report.py" testpmd "$T/pmd.log" Rx | python3 -c 'import json,sys; j = json.load(sys.stdin); print(j["pps"], j["packets"], j["started"])')" \
+	"1000.0 2000 True"
 printf '  Rx-pps:  0\n' >"$T/none.log"
-check "testpmd reader: no traffic is an error" eval "! python3 $ROOT/bench/report.py testpmd $T/none.log Rx >/dev/null"
+check "testpmd reader: one look, or no traffic, is an error" eval "! python3 $ROOT/bench/report.py testpmd $T/none.log Rx >/dev/null"
 
 # report.py table: medians, paired ratios, table.tsv.
 mkdir -p "$T/tab"
