@@ -400,8 +400,8 @@ rate() {
 	# testpmd's sender prints its per-second lines only when its main lcore
 	# gets the CPU from its own poller: its figure is optional, the
 	# receiver's is the measurement.
-	txrole==@
-	[ "$impl" = memif ] && txrole==?
+	txrole='=@'
+	[ "$impl" = memif ] && txrole='=?'
 	payload=$((frame - 42))
 	m0=$(machine_busy_ticks)
 	# ptnetd's CPU is sampled for kernel runs too: it must be ~0 there.
@@ -547,7 +547,7 @@ memif_ready() {
 	fi
 	if [ -z "$TESTPMD" ]; then
 		log "run.sh: --peers: no dpdk-testpmd: the DPDK memif line is skipped"
-		record test=event event=memif_skipped rep=0 reason=no_testpmd
+		record test=event event=memif_skipped rep=0 reason="no dpdk-testpmd (see apt-dpdk.log)"
 		return 1
 	fi
 	return 0
@@ -624,6 +624,7 @@ if [ $PEERS -eq 1 ]; then
 	memif_ready || TESTPMD=
 else
 	log "run.sh: no --peers: the DPDK memif line is skipped"
+	record test=event event=memif_skipped rep=0 reason="not asked for (--peers)"
 fi
 if [ $KERNEL_ONLY -eq 0 ] && [ -n "$NMGEN" ] && [ -n "$NMLIB" ]; then
 	RATE_IMPLS=(ptnet netmap veth bridge)

@@ -40,7 +40,7 @@ PTNETD=$out/bin/ptnetd PTNETCTL=$out/bin/ptnetctl SWLOAD=$out/bin/swload
 sock=$out/ptnetd.sock
 export PTNET_SOCKET=$sock
 msock=$out/metrics.sock	# the MAC table's size, from ptnetd --metrics
-dpid= FAILED=0
+dpid='' FAILED=0
 cleanup() {
 	set +e
 	trap - EXIT INT TERM

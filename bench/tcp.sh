@@ -16,7 +16,6 @@
 # (avg of 200 ICMP echoes 2 ms apart).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-ROOT=$(pwd)
 reps=3 secs=3 outdir=
 usage() { echo "usage: bench/tcp.sh [-r REPS] [-d SECONDS] [-o DIR]" >&2; exit 2; }
 while getopts r:d:o: o; do
@@ -53,7 +52,7 @@ done
 PTNETD=$out/bin/ptnetd PTNETCTL=$out/bin/ptnetctl RELAY=$out/bin/taprelay
 PTA=ptt_a_$$ PTB=ptt_b_$$ PRA=ptr_a_$$ PRB=ptr_b_$$
 TRA=trA$$ TRB=trB$$		# the relay's taps (< 16 characters)
-dpid= rpid= FAILED=0
+dpid='' rpid='' FAILED=0
 cleanup() {
 	set +e
 	trap - EXIT INT TERM
