@@ -91,7 +91,7 @@ one() {
 
 # The configurations, in this order on odd repetitions and reversed on even ones.
 CONF=("1 pair|-p 1" "2 pairs|-p 2" "4 pairs|-p 4" "8 pairs|-p 8" "16 pairs|-p 16"
-	"32 pairs|-p 32" "16 sw x 4 ports|-w 16 -p 2"
+	"32 pairs|-p 32" "16 sw x 4|-w 16 -p 2"
 	"empty table|-s valemt -p 1" "full table|-s valemt -p 1 -F $nflood")
 echo "# bench/scale.sh: $(uname -r), $(nproc) CPUs, $(date -u +%FT%TZ), reps=$reps secs=$secs" >&2
 for r in $(seq "$reps"); do

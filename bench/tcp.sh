@@ -9,22 +9,28 @@
 # [min..max] and the ratios ptnet/path with their paired range.  See
 # bench/README.md.
 #
-#   sudo bench/tcp.sh [-r REPS] [-d SECONDS] [-o DIR]
+#   sudo bench/tcp.sh [-r REPS] [-d SECONDS] [-m METRICS] [-o DIR]
 #
 # Metrics: iperf3 TCP 1 and 4 streams (Gbit/s), sockperf TCP ping-pong
 # (request/response transactions per second, 64-byte messages), ping RTT
-# (avg of 200 ICMP echoes 2 ms apart).
+# (avg of 200 ICMP echoes 2 ms apart).  -m takes a comma-separated subset of
+# tcp1,tcp4,rr,ping (default all).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-reps=3 secs=3 outdir=
-usage() { echo "usage: bench/tcp.sh [-r REPS] [-d SECONDS] [-o DIR]" >&2; exit 2; }
-while getopts r:d:o: o; do
+reps=3 secs=3 outdir='' metrics=tcp1,tcp4,rr,ping
+usage() { echo "usage: bench/tcp.sh [-r REPS] [-d SECONDS] [-m tcp1,tcp4,rr,ping] [-o DIR]" >&2; exit 2; }
+while getopts r:d:m:o: o; do
 	case $o in
 	r) reps=$OPTARG ;;
 	d) secs=$OPTARG ;;
+	m) metrics=$OPTARG ;;
 	o) outdir=$OPTARG ;;
 	*) usage ;;
 	esac
+done
+IFS=, read -r -a METRICS <<<"$metrics"
+for m in "${METRICS[@]}"; do
+	case $m in tcp1 | tcp4 | rr | ping) ;; *) echo "bench/tcp.sh: unknown metric '$m'" >&2; usage ;; esac
 done
 for v in "$reps" "$secs"; do
 	case "$v" in ''|*[!0-9]*|0) echo "bench/tcp.sh: -r and -d take positive integers" >&2; exit 2 ;; esac
@@ -75,7 +81,7 @@ trap 'echo "bench/tcp.sh: interrupted" >&2; exit 130' INT TERM
 	echo "host:     $(uname -n), kernel $(uname -r), $(nproc) CPUs"
 	echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(
 		git status --porcelain 2>/dev/null | grep -q . && echo ' (dirty tree)')"
-	echo "command:  bench/tcp.sh -r $reps -d $secs"
+	echo "command:  bench/tcp.sh -r $reps -d $secs -m $metrics"
 	echo "binaries: $(for b in "$PTNETD" "$PTNETCTL" "$RELAY"; do printf '%s %s; ' "$(basename "$b")" "$(sha256sum "$b" | cut -c1-12)"; done)"
 	echo "tools:    $(iperf3 --version | head -1); sockperf $(sockperf --version 2>&1 | sed -n 's/.*Version: *//p' | head -1)"
 	echo "load:     $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -197,10 +203,10 @@ echo "# bench/tcp.sh: $(uname -r), $(nproc) CPUs, $(date -u +%FT%TZ), reps=$reps
 for r in $(seq "$reps"); do
 	order=("${PATHS[@]}")
 	[ $((r % 2)) -eq 0 ] && order=(bridge veth relay ptnet)
-	for m in tcp1 tcp4 rr ping; do
+	for m in "${METRICS[@]}"; do
 		for p in "${order[@]}"; do
 			kill -0 "$dpid" 2>/dev/null || { echo "bench/tcp.sh: ptnetd died (see $res/ptnetd.log)" >&2; exit 1; }
-			echo "  [$r/$reps] $m $p" >&2
+			echo "  $(date +%T) [$r/$reps] $m $p" >&2
 			one $m "$r" "$p"
 		done
 	done

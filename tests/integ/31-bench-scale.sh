@@ -52,7 +52,7 @@ check "scale.sh exits 0" test $? -eq 0
 check "every configuration has both lines, each with a value" python3 -c '
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
-names = {"1 pair", "2 pairs", "4 pairs", "8 pairs", "16 pairs", "32 pairs", "16 sw x 4 ports",
+names = {"1 pair", "2 pairs", "4 pairs", "8 pairs", "16 pairs", "32 pairs", "16 sw x 4",
          "empty table", "full table"}
 assert {r["impl"] for r in recs} == names, {r["impl"] for r in recs}
 assert len(recs) == 2 * len(names) and all(r["ok"] and r["value"] > 0 for r in recs)
@@ -61,7 +61,7 @@ for r in recs:
     assert j["packets"] > 0 and j["pair_pps_min"] > 0, r
     if r["impl"] == "32 pairs":
         assert j["ports"] == 64 and j["switches"] == 1
-    if r["impl"] == "16 sw x 4 ports":
+    if r["impl"] == "16 sw x 4":
         assert j["ports"] == 64 and j["switches"] == 16 and j["pairs_per_switch"] == 2
     if r["impl"] == "full table":
         assert j["fdb_before_flood"] == 2 and 1000 <= j["fdb_after_flood"] <= 1024, j
