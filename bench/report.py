@@ -12,6 +12,24 @@
         Print the environment (RESULTS_DIR/env.txt) and the table: medians,
         min..max, ratios ptnet/kernel and targets, then the per-repetition
         values in run order.
+
+    report.py testpmd LOG Rx|Tx
+        One JSON line from an interactive dpdk-testpmd's output with two
+        "show port stats all": "pps", the Rx-pps (Tx-pps) of the second
+        (the rate since the first, by testpmd's clock), "packets" (the
+        RX/TX-packets counter's growth between them) and "started" (the
+        counter was already above 0 at the first: the interval is all
+        traffic).
+
+    report.py table RESULTS_DIR BASE[,BASE2...] [base/other|other/base]
+        The generic table of bench/tcp.sh and bench/scale.sh: records with
+        "metric" (the row's title), "impl" (the path), "rep" and "value"
+        (optionally "better": higher/lower) from RESULTS_DIR/all.jsonl; per
+        metric and path the median and [min..max], and the ratio of BASE's
+        median to the path's (or the path's to BASE's with other/base; BASE
+        is the first of the comma-separated paths the metric has), with
+        the range of the ratios paired by repetition.  Writes table.tsv (for
+        plot.py) beside all.jsonl and prints the table.
 """
 import json
 import os
@@ -170,8 +188,19 @@ IMPL_LABEL = {
     "veth": "kernel veth",
     "bridge": "kernel bridge",
     "pipe": "netmap pipe",
-    "memif": "memif zc",
+    "memifzc": "DPDK memif zc",
+    "memif": "DPDK memif",
+    "shm": "bare shm line",
 }
+
+# The bare shared-memory ping-pong's p50 below this is the "near" regime
+# (a cache line crosses the vCPUs in ~0.1 us), above it "far" (~0.45 us).
+NEAR_LIMIT_US = 0.25
+
+
+def regime(r):
+    v = get(r, "ping", "rtt_us", "p50")
+    return None if v is None else ("near" if v < NEAR_LIMIT_US else "far")
 
 
 def cmd_summary(args):
@@ -194,13 +223,13 @@ def cmd_summary(args):
     # target: (kernel impl, op, ratio) or None.
     rows = [
         ("60 B one-way rate, Mpps", "higher", dict(test="rate", frame=60), rate_mpps,
-         ["veth", "bridge"], ("veth", ">=", TARGET_RATE60_VS_VETH)),
+         ["veth", "bridge", "memif"], ("veth", ">=", TARGET_RATE60_VS_VETH)),
         ("1514 B one-way rate, Gbps", "higher", dict(test="rate", frame=1514), rate_gbps,
          ["veth", "bridge"], None),
         ("ping-pong RTT p50 busy-poll, us", "lower", dict(test="rtt", mode="busy"),
-         rtt("p50"), ["veth"], ("veth", "<=", TARGET_RTT_P50)),
+         rtt("p50"), ["veth", "shm"], ("veth", "<=", TARGET_RTT_P50)),
         ("ping-pong RTT p99 busy-poll, us", "lower", dict(test="rtt", mode="busy"),
-         rtt("p99"), ["veth"], None),
+         rtt("p99"), ["veth", "shm"], None),
         ("ping-pong RTT p50 notify, us", "lower", dict(test="rtt", mode="notify"),
          rtt("p50"), ["veth"], ("veth", "<=", TARGET_RTT_P50)),
         ("ping-pong RTT p99 notify, us", "lower", dict(test="rtt", mode="notify"),
@@ -230,6 +259,8 @@ def cmd_summary(args):
         for impl in ["ptnet"] + kimpls:
             vals = p_vals if impl == "ptnet" else values(select(recs, impl=impl, **flt), fn)
             if impl == "ptnet" and not any(select(recs, impl="ptnet")):
+                continue
+            if impl in ("memif", "shm") and not select(recs, impl=impl):
                 continue
             med = statistics.median(vals.values()) if vals else None
             spread = ("[%s .. %s]" % (fmt(min(vals.values())), fmt(max(vals.values())))
@@ -313,9 +344,9 @@ def cmd_summary(args):
         print("-" * len(hdr3))
         title = "60 B pipe rate, Mpps"
         p_vals = values(select(recs, test="pipe", impl="pipe"), rate_mpps)
-        m_vals = values(select(recs, test="pipe", impl="memif"), rate_mpps)
-        for impl, vals in (("memif", m_vals), ("pipe", p_vals)):
-            if impl == "memif" and not select(recs, test="pipe", impl="memif"):
+        m_vals = values(select(recs, test="pipe", impl="memifzc"), rate_mpps)
+        for impl, vals in (("memifzc", m_vals), ("pipe", p_vals)):
+            if impl == "memifzc" and not select(recs, test="pipe", impl="memifzc"):
                 print("%-34s %-14s %9s  (not measured: bench/run.sh --memif)"
                       % (title, IMPL_LABEL[impl], "n/a"))
                 continue
@@ -335,7 +366,7 @@ def cmd_summary(args):
                                             "PASS" if ratio >= TARGET_PIPE_VS_MEMIF else "MISS")
                     verdicts.append(("pipe vs memif zc", tgt_s))
             print("%-34s %-14s %9s  %-21s %-24s %s" % (
-                title if impl == "memif" else "", IMPL_LABEL[impl], fmt(med), spread,
+                title if impl == "memifzc" else "", IMPL_LABEL[impl], fmt(med), spread,
                 ratio_s, tgt_s))
             per_rep.append((title, IMPL_LABEL[impl], [vals.get(k) for k in reps]))
         print("(sender busy-polls on CPU 0, receiver on CPU 1, 60-byte frames, both sides;"
@@ -386,9 +417,42 @@ def cmd_summary(args):
         print("  ptnetd died and was restarted %d time(s), before repetition(s) %s"
               " (see ptnetd.log)" % (len(restarts),
                                      " ".join(str(r["rep"]) for r in restarts)))
-    pongs = [r for r in select(recs, test="rtt") if r.get("pong") is None]
+    pongs = [r for r in select(recs, test="rtt") if r.get("pong") is None
+             and r["impl"] != "shm"]
     if pongs:
         print("  %d pong process(es) printed no summary (see their .err files)" % len(pongs))
+
+    # Regimes: the bare shared-memory ping-pong of each repetition says whether
+    # the two vCPUs were "near" or "far" then; DPDK memif and ptnet's 60 B
+    # rate are classified by it, and the ptnet/memif ratio given per regime.
+    shm = {r["rep"]: r for r in select(recs, impl="shm", test="rtt") if r.get("ok")}
+    if shm:
+        p60 = values(select(recs, impl="ptnet", test="rate", frame=60), rate_mpps)
+        m60 = values(select(recs, impl="memif", test="rate", frame=60), rate_mpps)
+        print()
+        print("regime per repetition (bare shm ping-pong p50 < %.2f us: near):" % NEAR_LIMIT_US)
+        by = {}
+        for k in reps:
+            if k not in shm:
+                continue
+            g = regime(shm[k])
+            line = "  rep %d: shm p50 %s us -> %s" % (k, fmt(get(shm[k], "ping", "rtt_us", "p50")), g)
+            if k in p60:
+                line += "; ptnet 60 B %s Mpps" % fmt(p60[k])
+            if k in m60:
+                line += "; memif %s Mpps" % fmt(m60[k])
+                if k in p60 and m60[k]:
+                    by.setdefault(g, []).append(p60[k] / m60[k])
+                    line += " (ptnet/memif %sx)" % fmt(p60[k] / m60[k], 2)
+            print(line)
+        for g in ("near", "far"):
+            if g in by:
+                print("  ptnet/memif, %s regime: median %sx [%s .. %s] over %d repetition(s)"
+                      % (g, fmt(statistics.median(by[g]), 2), fmt(min(by[g]), 2),
+                         fmt(max(by[g]), 2), len(by[g])))
+    skipped = select(recs, test="event", event="memif_skipped")
+    if skipped:
+        print("  DPDK memif line skipped: %s" % skipped[0].get("reason"))
 
     print()
     print("per repetition (run order %s; odd repetitions run ptnet first, even ones last):"
@@ -410,12 +474,129 @@ def cmd_summary(args):
     return 1 if failed else 0
 
 
+def cmd_testpmd(args):
+    path, key = args[0], args[1]
+    pps_key, cnt_key = key + "-pps:", key.upper() + "-packets:"
+    # The NIC statistics of "show port stats" (not the forwarding summary of "stop").
+    nic_mark = "RX-missed:" if key == "Rx" else "TX-errors:"
+    pps, counts = [], []
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                words = line.split()
+                for i, w in enumerate(words[:-1]):
+                    try:
+                        if w == pps_key:
+                            pps.append(float(words[i + 1]))
+                        elif w == cnt_key and nic_mark in words:
+                            counts.append(int(words[i + 1]))
+                    except ValueError:
+                        pass
+    except OSError:
+        return 1
+    # "show port stats" twice: the second Rx-pps (Tx-pps) is the rate since
+    # the first, by testpmd's clock.  Without two shows there is no interval.
+    if len(pps) < 2 or pps[-1] <= 0:
+        return 1
+    print(json.dumps({"tool": "dpdk-testpmd", "pps": pps[-1], "frame_len": 64,
+                      "packets_at_start": counts[-2] if len(counts) > 1 else None,
+                      "packets": counts[-1] - counts[-2] if len(counts) > 1 else None,
+                      # traffic flowed before the interval began: the rate is whole
+                      "started": len(counts) > 1 and counts[-2] > 0}))
+    return 0
+
+
+def cmd_table(args):
+    res, bases = args[0], args[1].split(",")
+    inverse = len(args) > 2 and args[2] == "other/base"
+    recs = []
+    with open(os.path.join(res, "all.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                recs.append(json.loads(line))
+    metrics, impls, better = [], [], {}
+    vals = {}
+    for r in recs:
+        m, impl, v = r.get("metric"), r.get("impl"), r.get("value")
+        if m is None or impl is None:
+            continue
+        if m not in metrics:
+            metrics.append(m)
+        if impl not in impls:
+            impls.append(impl)
+        better.setdefault(m, r.get("better", "higher"))
+        if isinstance(v, (int, float)) and r.get("ok", True):
+            vals.setdefault((m, impl), {})[r["rep"]] = float(v)
+    rname = ("path/%s" if inverse else "%s/path") % (
+        bases[0] if len(bases) == 1 else "base")
+    hdr = "%-32s %-16s %9s  %-21s %s" % ("metric", "path", "median", "[min .. max]",
+                                       rname + " (paired)")
+    print(hdr)
+    print("-" * len(hdr))
+    tsv = open(os.path.join(res, "table.tsv"), "w")
+    per_rep = []
+    reps = sorted({r["rep"] for r in recs if "rep" in r and "metric" in r})
+    for m in metrics:
+        # The first of BASE's comma-separated paths that this metric has.
+        base = next((b for b in bases if any(r.get("metric") == m and r.get("impl") == b
+                                             for r in recs)), bases[0])
+        bv = vals.get((m, base), {})
+        bmed = statistics.median(bv.values()) if bv else None
+        first = True
+        for impl in impls:
+            if (m, impl) not in vals and not any(r.get("metric") == m and r.get("impl") == impl
+                                                 for r in recs):
+                continue
+            v = vals.get((m, impl), {})
+            med = statistics.median(v.values()) if v else None
+            spread = "[%s .. %s]" % (fmt(min(v.values())), fmt(max(v.values()))) if v else ""
+            ratio_s = ""
+            if impl != base and med and bmed:
+                num, den = (med, bmed) if inverse else (bmed, med)
+                ratio_s = "%sx" % fmt(num / den, 2)
+                paired = [(v[k] / bv[k]) if inverse else (bv[k] / v[k])
+                          for k in v if k in bv and v[k] and bv[k]]
+                if paired:
+                    ratio_s += " (%s..%s)" % (fmt(min(paired), 2), fmt(max(paired), 2))
+            print("%-32s %-16s %9s  %-21s %s" % (m if first else "", impl, fmt(med), spread,
+                                                 ratio_s))
+            first = False
+            if v:
+                tsv.write("%s\t%s\t%g\t%g\t%g\n" % (m, impl, med, min(v.values()),
+                                                     max(v.values())))
+            per_rep.append((m, impl, [v.get(k) for k in reps]))
+    tsv.close()
+    print("(%s; ratios of medians, in parentheses the range of per-repetition ratios;"
+          " %s)" % (", ".join("%s: %s is better" % (m, better[m]) for m in metrics
+                              if better[m] == "lower") or "higher is better everywhere",
+                    "base: %s" % " or ".join(bases)))
+    print()
+    print("per repetition (%s):" % " ".join(str(k) for k in reps))
+    for m, impl, vs in per_rep:
+        print("  %-32s %-16s %s" % (m, impl, "  ".join(fmt(x) for x in vs)))
+    failed = [r for r in recs if not r.get("ok", True)]
+    if failed:
+        print()
+        print("%d measurement(s) produced no result:" % len(failed))
+        for r in failed:
+            print("  rep=%s %s %s" % (r.get("rep"), r.get("metric"), r.get("impl")))
+    return 1 if failed else 0
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("record", "summary"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("record", "summary", "table", "testpmd"):
         sys.stderr.write(__doc__)
         return 2
     if sys.argv[1] == "record":
         return cmd_record(sys.argv[2:])
+    if sys.argv[1] == "testpmd":
+        return cmd_testpmd(sys.argv[2:]) if len(sys.argv) > 3 else 2
+    if sys.argv[1] == "table":
+        if len(sys.argv) < 4:
+            sys.stderr.write(__doc__)
+            return 2
+        return cmd_table(sys.argv[2:])
     return cmd_summary(sys.argv[2:])
 
 

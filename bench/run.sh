@@ -3,13 +3,15 @@
 #
 # run.sh - the ptnet benchmark: ptnet (ptnetd + ptnet-pktgen over vale0) side
 # by side with the Linux kernel (kudp over a veth pair and over a Linux
-# bridge) and with the netmap-API path (tests/netmap/nm-gen through
-# libptnet-netmap.so), interleaved and repeated in one run; and netmap pipes
-# (tests/netmap/nm-pipe src -> sink through the preload, zero copy, no ptnetd
-# thread) beside DPDK memif zero-copy (two dpdk-testpmd, with --memif).
+# bridge), with the netmap-API path (tests/netmap/nm-gen through
+# libptnet-netmap.so) and with a bare shared-memory ping-pong (bench/shmpp.c),
+# interleaved and repeated in one run; with --peers also DPDK memif (copy
+# mode, dpdk-testpmd txonly -> rxonly); and netmap pipes (tests/netmap/nm-pipe
+# src -> sink through the preload, zero copy, no ptnetd thread) beside DPDK
+# memif zero-copy (two dpdk-testpmd, with --memif or --peers).
 # See bench/README.md.
 #
-#	sudo bench/run.sh [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin]
+#	sudo bench/run.sh [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--peers]
 #	                  [--kernel-only] [--ptnetd-args "ARGS"] [--wait-quiet S] [-o DIR]
 #	                  [--memif] [--pipe-only]
 #
@@ -21,12 +23,14 @@ set -u
 
 usage() {
 	cat <<EOF
-usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--kernel-only]
+usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--peers] [--kernel-only]
           [--ptnetd-args "ARGS"] [--wait-quiet S] [-o DIR]
   -r REPS        repetitions of every measurement (default 3)
   -d SECONDS     length of each one-way rate measurement (default 3)
   -n PING_COUNT  ping-pong transactions per RTT measurement (default 20000)
   --pin          client/sender on CPU 0, server/receiver on CPU 1 (taskset)
+  --peers        also DPDK memif copy mode, and --memif (installs dpdk dpdk-dev librte-net-memif23
+                 if missing; the line is skipped, saying so, when it cannot run)
   --kernel-only  skip the ptnet side (kernel baseline only)
   --ptnetd-args "ARGS"  extra ptnetd options, e.g. "-w 1" (default: none)
   --wait-quiet S before each repetition wait up to S seconds for other load < 5 %
@@ -45,6 +49,7 @@ DUR=3
 PING_N=20000
 PIN=0
 KERNEL_ONLY=0
+PEERS=0
 OUTDIR=
 PTNETD_ARGS=
 WAIT_QUIET=0
@@ -62,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--kernel-only) KERNEL_ONLY=1; shift ;;
 	--memif) MEMIF=1; shift ;;
 	--pipe-only) PIPE_ONLY=1; shift ;;
+	--peers) PEERS=1; MEMIF=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -93,6 +99,7 @@ PTNETD=$ROOT/build/bin/ptnetd
 PKTGEN=$ROOT/build/bin/ptnet-pktgen
 PTNETCTL=$ROOT/build/bin/ptnetctl
 KUDP=$ROOT/build/bench/kudp
+SHMPP=$ROOT/build/bench/shmpp
 NMGEN=$ROOT/build/tests/netmap/nm-gen
 NMLIB=$ROOT/build/lib/libptnet-netmap.so
 NMPIPE=$ROOT/build/tests/netmap/nm-pipe
@@ -106,6 +113,7 @@ log() { printf '%s\n' "$*" >&9; }
 # ---------------------------------------------------------------- build
 need_build=0
 [ -x "$KUDP" ] || need_build=1
+[ -x "$SHMPP" ] || need_build=1
 if [ $KERNEL_ONLY -eq 0 ] && { [ ! -x "$PTNETD" ] || [ ! -x "$PKTGEN" ] ||
 	[ ! -x "$NMGEN" ] || [ ! -f "$NMLIB" ]; }; then
 	need_build=1
@@ -120,6 +128,11 @@ if [ ! -x "$KUDP" ]; then
 	mkdir -p "$(dirname "$KUDP")"
 	cc -std=gnu11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -o "$KUDP" bench/kudp.c -lm ||
 		{ log "run.sh: cannot build kudp"; exit 1; }
+fi
+if [ ! -x "$SHMPP" ]; then
+	log "run.sh: building $SHMPP directly"
+	cc -std=gnu11 -O2 -g -D_GNU_SOURCE -Iinclude -Wall -Wextra -pthread -o "$SHMPP" \
+		bench/shmpp.c || log "run.sh: cannot build shmpp (no bare shared-memory line)"
 fi
 if [ $KERNEL_ONLY -eq 0 ] && { [ ! -x "$PTNETD" ] || [ ! -x "$PKTGEN" ]; }; then
 	log "run.sh: $PTNETD or $PKTGEN missing after make (use --kernel-only for the baseline alone)"
@@ -146,7 +159,7 @@ snapshot() {
 	cp "$1" "$SOCKDIR/bin/" || { log "run.sh: cannot copy $1"; exit 1; }
 	echo "$SOCKDIR/bin/$(basename "$1")"
 }
-BIN_SUMS=$(cd "$ROOT" && for b in "$PTNETD" "$PKTGEN" "$PTNETCTL" "$KUDP" "$NMGEN" "$NMLIB" \
+BIN_SUMS=$(cd "$ROOT" && for b in "$PTNETD" "$PKTGEN" "$PTNETCTL" "$KUDP" "$SHMPP" "$NMGEN" "$NMLIB" \
 	"$NMPIPE"; do
 	[ -f "$b" ] && printf '%s %s %s; ' "${b#"$ROOT"/}" \
 		"$(date -r "$b" '+%H:%M:%S')" "$(sha256sum "$b" | cut -c1-12)"
@@ -156,6 +169,7 @@ PKTGEN=$(snapshot "$PKTGEN")
 PTNETCTL=$(snapshot "$PTNETCTL")
 [ -n "$PTNETCTL" ] || PTNETCTL=/nonexistent
 KUDP=$(snapshot "$KUDP")
+SHMPP=$(snapshot "$SHMPP")
 # The netmap-API path: nm-gen with the preload library (a .so: not executable-checked).
 NMGEN=$(snapshot "$NMGEN")
 NMPIPE=$(snapshot "$NMPIPE")
@@ -192,6 +206,7 @@ cleanup() {
 	fi
 	memif_cleanup
 	[ -n "$SOCKDIR" ] && rm -rf "$SOCKDIR"
+	rm -rf "/var/run/dpdk/ptbS$$" "/var/run/dpdk/ptbC$$"	# testpmd's runtime files
 	ptb_netns_cleanup
 }
 trap cleanup EXIT
@@ -348,7 +363,7 @@ record() {
 	echo "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
 		git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty tree)')"
 	echo "command:  $CMDLINE"
-	echo "options:  reps=$REPS duration=${DUR}s ping_count=$PING_N pin=$PIN kernel_only=$KERNEL_ONLY" \
+	echo "options:  reps=$REPS duration=${DUR}s ping_count=$PING_N pin=$PIN peers=$PEERS kernel_only=$KERNEL_ONLY" \
 		"ptnetd_args='$PTNETD_ARGS' wait_quiet=$WAIT_QUIET"
 	echo "binaries: $BIN_SUMS(name, mtime, sha256 prefix; copied for the run)"
 	echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-min load average at start)"
@@ -407,11 +422,16 @@ PING_MAX_S=20
 # rate IMPL FRAME REP: one one-way rate measurement; IMPL = ptnet | netmap | veth | bridge.
 rate() {
 	local impl=$1 frame=$2 rep=$3 tag rxf txf rxp rc_rx=0 rc_tx=0
-	local m0 m1 d0=0 d1=0 k0 k1 t0 t1 ns_tx ns_rx ip payload
+	local m0 m1 d0=0 d1=0 k0 k1 t0 t1 ns_tx ns_rx ip payload txrole
 	tag=$RES/r$rep-rate$frame-$impl
 	case $impl in ptnet | netmap) ptnetd_check "$rep" ;; esac
 	rxf=$tag-rx.json
 	txf=$tag-tx.json
+	# testpmd's sender prints its per-second lines only when its main lcore
+	# gets the CPU from its own poller: its figure is optional, the
+	# receiver's is the measurement.
+	txrole='=@'
+	[ "$impl" = memif ] && txrole='=?'
 	payload=$((frame - 42))
 	m0=$(machine_busy_ticks)
 	# ptnetd's CPU is sampled for kernel runs too: it must be ~0 there.
@@ -427,6 +447,9 @@ rate() {
 		fg_run $PIN_CLIENT timeout -k 2 $((DUR + 15)) \
 			"$PKTGEN" -i vale0:tx -f tx -l "$frame" -d "$DUR" --json >"$txf" 2>"$tag-tx.err"
 		rc_tx=$?
+	elif [ "$impl" = memif ]; then
+		memif_rate "$tag" "$rxf" "$txf"
+		rc_rx=$MEMIF_RC_RX rc_tx=$MEMIF_RC_TX
 	elif [ "$impl" = netmap ]; then
 		# Unmodified-netmap-program path: /dev/netmap served by the preload.
 		bg_start $PIN_SERVER timeout -k 2 $((DUR + 15)) env LD_PRELOAD="$NMLIB" \
@@ -451,8 +474,10 @@ rate() {
 			>"$txf" 2>"$tag-tx.err"
 		rc_tx=$?
 	fi
-	bg_wait "$rxp" $((DUR + 20))
-	rc_rx=$?
+	if [ "$impl" != memif ]; then
+		bg_wait "$rxp" $((DUR + 20))
+		rc_rx=$?
+	fi
 	# The switch's counters so far (drops by reason), for the record.
 	case $impl in ptnet | netmap)
 		[ -x "$PTNETCTL" ] && timeout 5 "$PTNETCTL" --json stats vale0 >"$tag-stats.json" 2>&1
@@ -469,10 +494,96 @@ rate() {
 		machine_busy_s="$(ticks_to_s $((m1 - m0)))" \
 		ksoftirqd_cpu_s="$(ticks_to_s $((k1 - k0)))" \
 		wall_s="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
-		rx=@"$rxf" tx=@"$txf"
+		rx=@"$rxf" tx$txrole"$txf"
 }
 
-# rtt IMPL MODE REP: one ping-pong measurement; IMPL = ptnet | veth, MODE = busy | notify.
+# memif_cmds WAIT TAIL: testpmd's interactive commands: after WAIT seconds
+# "show port stats all" (the start of the measured interval), after DUR more
+# the same again (its Rx-pps/Tx-pps: the rate over exactly that interval, by
+# testpmd's own clock), after TAIL more seconds stop and quit.
+memif_cmds() {
+	sleep "$1"
+	echo "show port stats all"
+	sleep "$DUR"
+	echo "show port stats all"
+	sleep "$2"
+	echo stop
+	echo quit
+}
+
+# memif_rate TAG RXF TXF: DPDK memif in copy mode, no switch: dpdk-testpmd
+# rxonly (memif server, main and forwarding lcore on CPU 0) <- testpmd txonly
+# (client, CPU 1), 64 B frames (60 B + FCS).  Both start forwarding at once
+# (--auto-start) and take their commands from memif_cmds through a FIFO; the
+# rate is the receiver's Rx-pps between its two "show port stats" DUR
+# seconds apart, the first 4 s after it started (the client's EAL start-up
+# and connection take 1-2 s).  Both poll at 100 % for the whole run (about
+# DUR + 6 s).  Sets MEMIF_RC_RX / MEMIF_RC_TX.
+memif_rate() {
+	local tag=$1 rxf=$2 txf=$3 msock=$SOCKDIR/memif.sock srv cli i
+	local eal="--no-huge -m 512 --no-pci --log-level=lib.eal:error"
+	local opts="-i --auto-start --nb-cores=1 --total-num-mbufs=32768"
+	rm -f "$msock" "$SOCKDIR/memif-rx.in" "$SOCKDIR/memif-tx.in"
+	mkfifo "$SOCKDIR/memif-rx.in" "$SOCKDIR/memif-tx.in" || { MEMIF_RC_RX=1 MEMIF_RC_TX=1; return; }
+	# testpmd's stdin is its FIFO opened read-write (<>, which never blocks),
+	# on the "&" command itself (a function's redirection would not reach an
+	# asynchronous command: its stdin becomes /dev/null); the writers started
+	# after it find a reader.
+	# shellcheck disable=SC2086
+	timeout -k 5 $((DUR + 40)) "$TESTPMD" --lcores='(0,1)@0' $eal \
+		--file-prefix="ptbS$$" \
+		--vdev="net_memif0,role=server,socket=$msock,socket-abstract=no" -- \
+		$opts --forward-mode=rxonly \
+		<>"$SOCKDIR/memif-rx.in" >"$tag-rx.log" 2>"$tag-rx.err" &
+	srv=$!
+	BG_PIDS="$BG_PIDS $srv"
+	bg_start memif_cmds 4 1 >"$SOCKDIR/memif-rx.in"
+	for i in $(seq 100); do
+		[ -S "$msock" ] && break
+		kill -0 "$srv" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -S "$msock" ] || log "run.sh: the memif server made no socket within 10 s (see $tag-rx.err)"
+	# shellcheck disable=SC2086
+	timeout -k 5 $((DUR + 40)) "$TESTPMD" --lcores='(0,1)@1' $eal \
+		--file-prefix="ptbC$$" \
+		--vdev="net_memif0,role=client,socket=$msock,socket-abstract=no" -- \
+		$opts --forward-mode=txonly --txpkts=64 \
+		<>"$SOCKDIR/memif-tx.in" >"$tag-tx.log" 2>"$tag-tx.err" &
+	cli=$!
+	BG_PIDS="$BG_PIDS $cli"
+	# The sender stops 2 s after the receiver's second look.
+	bg_start memif_cmds 3 3 >"$SOCKDIR/memif-tx.in"
+	bg_wait "$srv" $((DUR + 45))
+	MEMIF_RC_RX=$?
+	bg_wait "$cli" 15
+	MEMIF_RC_TX=$?
+	python3 "$REPORT" testpmd "$tag-rx.log" Rx >"$rxf"
+	python3 "$REPORT" testpmd "$tag-tx.log" Tx >"$txf"
+}
+
+# memif_ready: with --peers, DPDK's testpmd and its memif driver, installed if
+# missing (Debian: dpdk dpdk-dev librte-net-memif23).  Sets TESTPMD or says why not.
+memif_ready() {
+	TESTPMD=$(command -v dpdk-testpmd || true)
+	if [ -z "$TESTPMD" ] || ! dpkg-query -W -f='${Status}' librte-net-memif23 2>/dev/null |
+		grep -q "install ok installed"; then
+		log "run.sh: --peers: installing dpdk dpdk-dev librte-net-memif23"
+		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get -o DPkg::Lock::Timeout=120 \
+			install -y -qq --no-install-recommends dpdk dpdk-dev librte-net-memif23 \
+			>"$RES/apt-dpdk.log" 2>&1 ||
+			log "run.sh: apt-get install of DPDK failed (see $RES/apt-dpdk.log)"
+		TESTPMD=$(command -v dpdk-testpmd || true)
+	fi
+	if [ -z "$TESTPMD" ]; then
+		log "run.sh: --peers: no dpdk-testpmd: the DPDK memif line is skipped"
+		record test=event event=memif_skipped rep=0 reason="no dpdk-testpmd (see apt-dpdk.log)"
+		return 1
+	fi
+	return 0
+}
+
+# rtt IMPL MODE REP: one ping-pong measurement; IMPL = ptnet | veth | shm, MODE = busy | notify.
 rtt() {
 	local impl=$1 mode=$2 rep=$3 tag pif pof pop rc_ping rc_pong busy="" tmo
 	tag=$RES/r$rep-rtt-$mode-$impl
@@ -483,6 +594,14 @@ rtt() {
 	# Transactions are bounded by count (-n) and by time (-d PING_MAX_S), so a
 	# pathological case (say 4 ms per transaction) cannot stretch the run.
 	tmo=$((PING_MAX_S + 20))
+	if [ "$impl" = shm ]; then
+		# Two threads flipping one cache line, pinned to CPUs 0 and 1 by shmpp itself.
+		fg_run timeout -k 2 $tmo "$SHMPP" -n $((PING_N * 10)) -d 5 --json \
+			>"$pif" 2>"$tag-ping.err"
+		rc_ping=$?
+		record rep="$rep" test=rtt mode="$mode" impl=shm rc_ping=$rc_ping ping=@"$pif"
+		return
+	fi
 	if [ "$impl" = ptnet ]; then
 		bg_start $PIN_SERVER timeout -k 2 $((tmo + 30)) \
 			"$PKTGEN" -i vale0:po -f pong $busy --json >"$pof" 2>"$tag-pong.err"
@@ -621,6 +740,13 @@ run_group() {
 	fi
 }
 
+TESTPMD=
+if [ $PEERS -eq 1 ]; then
+	memif_ready || TESTPMD=
+else
+	log "run.sh: no --peers: the DPDK memif line is skipped"
+	record test=event event=memif_skipped rep=0 reason="not asked for (--peers)"
+fi
 if [ $KERNEL_ONLY -eq 0 ] && [ -n "$NMGEN" ] && [ -n "$NMLIB" ]; then
 	RATE_IMPLS=(ptnet netmap veth bridge)
 	RTT_IMPLS=(ptnet veth)
@@ -636,7 +762,7 @@ PIPE_IMPLS=()
 if [ $KERNEL_ONLY -eq 0 ] && [ -n "$NMPIPE" ] && [ -n "$NMLIB" ]; then
 	PIPE_IMPLS=(pipe)
 	if [ $MEMIF -eq 1 ]; then
-		memif_setup && PIPE_IMPLS+=(memif)
+		memif_setup && PIPE_IMPLS+=(memifzc)
 	else
 		log "run.sh: pipes without their peer, DPDK memif zero-copy (add --memif to measure it)"
 	fi
@@ -647,6 +773,10 @@ if [ $PIPE_ONLY -eq 1 ]; then
 	RATE_IMPLS=()
 	RTT_IMPLS=()
 fi
+RATE60_IMPLS=("${RATE_IMPLS[@]}")
+[ -n "$TESTPMD" ] && [ $PIPE_ONLY -eq 0 ] && RATE60_IMPLS+=(memif)
+BUSY_IMPLS=("${RTT_IMPLS[@]}")
+[ -n "$SHMPP" ] && BUSY_IMPLS+=(shm)
 log "run.sh: $REPS repetitions, about $((REPS * (${#RATE_IMPLS[@]} * 2 * (DUR + 3) + ${#RTT_IMPLS[@]} * 2 * 4 + ${#PIPE_IMPLS[@]} * (DUR + 4)))) s or more"
 # background REP: machine busy time over 1 s with nothing of ours running;
 # anything else on the machine (other users' jobs) shows up here.  With
@@ -673,9 +803,9 @@ background() {
 for ((rep = 1; rep <= REPS; rep++)); do
 	background $rep
 	if [ ${#RATE_IMPLS[@]} -gt 0 ]; then
-		run_group $rep rate 60 "${RATE_IMPLS[@]}"
+		run_group $rep rate 60 "${RATE60_IMPLS[@]}"
 		run_group $rep rate 1514 "${RATE_IMPLS[@]}"
-		run_group $rep rtt busy "${RTT_IMPLS[@]}"
+		run_group $rep rtt busy "${BUSY_IMPLS[@]}"
 		run_group $rep rtt notify "${RTT_IMPLS[@]}"
 	fi
 	[ ${#PIPE_IMPLS[@]} -gt 0 ] && run_group $rep pipe_rate 60 "${PIPE_IMPLS[@]}"

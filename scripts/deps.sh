@@ -7,6 +7,7 @@ PKGS=(gcc make libc6-dev libmnl-dev libpcap-dev libinih-dev libsystemd-dev pkgco
 	tcpdump tshark python3 iproute2 procps psmisc iperf3 iputils-ping)
 PKGS+=(curl tmux prometheus)	# integ/88-metrics (curl, promtool), integ/89-top (tmux)
 PKGS+=(gnuplot-nox)	# bench/plot.py: the benchmark tables as pictures
+PKGS+=(sockperf)	# bench/tcp.sh: the TCP request/response rate
 # bench/run.sh --memif: the pipes' peer, DPDK memif zero-copy (only when asked for)
 [ "${PTNET_DEPS_MEMIF:-}" ] && PKGS+=(dpdk dpdk-dev librte-net-memif23)
 [ "${PTNET_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PTNET_DEPS_EXTRA" && PKGS+=("${extra[@]}")

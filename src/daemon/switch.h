@@ -30,7 +30,11 @@ typedef void (*ptd_fdb_fn)(const struct ptd_fdb_entry *ent, void *arg);
 struct ptd_lookup_ops {
 	/*
 	 * Returns the destination port index (or PTD_DST_*) of a frame from SRC;
-	 * NOW_S is ptd_now_s(), read once per batch by the caller.
+	 * NOW_S is ptd_now_s(), read once per batch by the caller.  Within one
+	 * batch the caller reuses the answer for a frame whose 12 bytes equal
+	 * the previous frame's (no second call): a policy must answer such
+	 * frames alike, and what it learns from a frame must not depend on
+	 * seeing it twice.
 	 */
 	uint16_t (*lookup)(struct ptd_switch *sw, struct ptd_port *src, const uint8_t eth[12],
 			   uint32_t now_s);
