@@ -74,7 +74,10 @@ spawn s "$TBIN/tb-send" -p vale0:s -n 100 -s 60 --hold
 check "broadcast sender done" wait_line s '^DONE' 20
 check "the TAP counts 100 drop_io" wait_stat 10 "S('vale0:t','drop_io') == 100"
 sum=$(stat_expr 'drops("vale0:t")')
-check_eq "the TAP's drops are its drop_io" "$sum" 100
+# The interface may have sent a frame of its own (IPv6 DAD/MLD) while it was
+# up and alone on the switch: that one is a drop_no_dest.
+check_eq "the TAP's drops are its drop_io and its own undeliverable frames" "$sum" \
+	"$(stat_expr "S('vale0:t','drop_io') + S('vale0:t','drop_no_dest')")"
 "$PTNETCTL" stats >"$T/stats.txt"
 sed 's/^/#   /' "$T/stats.txt"
 check_eq "ptnetctl stats: the TAP's DROPS column" \
