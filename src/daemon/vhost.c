@@ -167,13 +167,11 @@ static void on_ctrl(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 	struct vhost_dev *v = ptd_container_of(ev, struct vhost_dev, ev_ctrl);
 	struct vhost_vring *vr = &v->vr[VHOST_CTRL];
 	static struct virtq_chain c;
-	uint64_t x;
 	unsigned int done = 0;
 	int r;
 
 	(void)d, (void)events;
-	while (read(vr->kick, &x, sizeof(x)) > 0)
-		;
+	vhu_eventfd_drain(vr->kick);
 	while (done < 2u * vr->num && (r = virtq_pop(&vr->vq, &c)) == 1) {
 		uint8_t hdr[2], data[64], ack;
 		uint32_t len;
@@ -195,16 +193,16 @@ static void on_ctrl(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 		v->ctrl_broken = true;
 		ptnet_stat_add(&v->port->st.vq_broken, 1);
 		if (vr->err >= 0)
-			ptd_notify(vr->err);
+			vhu_eventfd_signal(vr->err);
 		LOG_WARN("vhost port %s: the control queue is malformed (%s): stopped",
 			 v->port->name, vr->vq.why);
 		ctrl_stop(v);
 	}
 	virtq_publish(&vr->vq);
 	if (virtq_need_call(&vr->vq) && vr->call >= 0)
-		ptd_notify(vr->call);
+		vhu_eventfd_signal(vr->call);
 	if (done == 2u * vr->num)
-		ptd_notify(vr->kick);	/* more: come back after the others had their turn */
+		vhu_eventfd_signal(vr->kick);	/* more: come back after the others had their turn */
 }
 
 static void ctrl_start_ready(struct vhost_dev *v)
@@ -246,7 +244,7 @@ static int qp_prepare(struct vhost_dev *v, unsigned int i)
 		LOG_WARN("vhost port %s: queue pair %u: ring addresses outside guest memory "
 			 "or misaligned: the pair stays stopped", p->name, i);
 		if (tx->err >= 0)
-			ptd_notify(tx->err);
+			vhu_eventfd_signal(tx->err);
 		return -EINVAL;
 	}
 	for (unsigned int r = 2 * i; r < 2 * i + 2; r++)
@@ -587,7 +585,8 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 
 		m->nfds = 0;
 		vr = vring_of(v, idx);
-		if (!vr) {
+		/* Only eventfds: ptnetd must never block on a front-end's descriptor. */
+		if (!vr || (fd >= 0 && vhu_eventfd_take(fd))) {
 			if (fd >= 0)
 				close(fd);
 			return -EINVAL;
@@ -597,7 +596,6 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 				return -EOPNOTSUPP;	/* no polling mode: kicks are how we sleep */
 			closefd(&vr->kick);
 			vr->kick = fd;
-			fcntl(fd, F_SETFL, O_NONBLOCK);
 			vr->started = true;
 			if (!vhost_has(v, VHU_F_PROTOCOL_FEATURES))
 				vr->enabled = true;

@@ -53,7 +53,7 @@ static uint8_t *buf_of(struct ptd_port *p, const struct netmap_slot *s)
 static void call(struct vhost_qp *q, struct vhost_vring *vr)
 {
 	if (virtq_need_call(&vr->vq) && vr->call >= 0) {
-		ptd_notify(vr->call);
+		vhu_eventfd_signal(vr->call);
 		ptnet_stat_add(&q->dev->port->st.irqs, 1);
 	}
 }
@@ -90,7 +90,7 @@ static void broke(struct vhost_qp *q, struct vhost_vring *vr)
 	PTNET_WRITE_ONCE(q->broken, true);	/* the control thread's list reads it */
 	ptnet_stat_add(&v->port->st.vq_broken, 1);
 	if (vr->err >= 0)
-		ptd_notify(vr->err);
+		vhu_eventfd_signal(vr->err);
 	LOG_RATELIMIT(5, "vhost port %s: queue pair %u stopped: the guest's virtqueue is "
 		      "malformed (%s)", v->port->name, q->idx, vr->vq.why ? vr->vq.why : "?");
 }
@@ -509,10 +509,10 @@ static bool qp_sleep(struct vhost_qp *q)
 		uint32_t what = ev[i].data.u32;
 
 		if (what == EV_TXKICK) {
-			drain(txv->kick);
+			vhu_eventfd_drain(txv->kick);
 			ptnet_stat_add(&p->st.kicks, 1);
 		} else if (what == EV_RXKICK) {
-			drain(rxv->kick);
+			vhu_eventfd_drain(rxv->kick);
 		} else if (what == EV_STOP) {
 			stop = true;
 		} else if (what - EV_IRQ < v->queues) {
