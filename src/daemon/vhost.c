@@ -469,7 +469,6 @@ static int set_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 {
 	const struct vhu_inflight *in = &m->p.inflight;
 	int fd = m->fds[0];
-	struct stat st;
 	void *map;
 
 	if (!in->mmap_size || in->mmap_size > (64u << 20) || in->mmap_offset > (64u << 20) ||
@@ -477,8 +476,8 @@ static int set_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 	    in->queue_size > VQ_MAX_NUM ||
 	    in->mmap_size < vhost_infl_queue_size(in->queue_size) * in->num_queues ||
 	    (in->mmap_offset & 63) ||
-	    fstat(fd, &st) < 0 || (uint64_t)st.st_size < in->mmap_offset + in->mmap_size ||
-	    !(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK)) {
+	    /* Was "!(F_GET_SEALS & SHRINK)": -1 (a file without seals) passed, SIGBUS later. */
+	    vhu_fd_mappable(fd, in->mmap_offset + in->mmap_size)) {
 		close(fd);
 		return -EINVAL;
 	}

@@ -38,6 +38,18 @@ static int sealed(int fd)
 	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
 }
 
+int vhu_fd_mappable(int fd, uint64_t need)
+{
+	struct stat st;
+
+	/* Seal first, then size: the other order let it shrink in between. */
+	if (!sealed(fd))
+		return -EPERM;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < need)
+		return -EINVAL;
+	return 0;
+}
+
 int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 		struct ptd_err *e)
 {
@@ -48,7 +60,6 @@ int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 	for (i = 0; i < n && !ret; i++) {
 		const struct vhu_region_desc *rd = &d->r[i];
 		struct vhu_region *r = &m->r[i];
-		struct stat st;
 		uint64_t end;
 		void *map;
 
@@ -69,14 +80,15 @@ int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 		if (ret)
 			break;
 		end = rd->mmap_offset + rd->size;
-		if (fstat(fds[i], &st) < 0 || (uint64_t)st.st_size < end) {
-			ret = ptd_err(e, -EINVAL, "memory region %u: its file is smaller than the "
-				      "region", i);
-			break;
-		}
-		if (!sealed(fds[i])) {
+		ret = vhu_fd_mappable(fds[i], end);
+		if (ret == -EPERM) {
 			ret = ptd_err(e, -EPERM, "memory region %u: the file is not sealed against "
 				      "shrinking (use QEMU's memory-backend-memfd,share=on)", i);
+			break;
+		}
+		if (ret) {
+			ret = ptd_err(e, -EINVAL, "memory region %u: its file is smaller than the "
+				      "region", i);
 			break;
 		}
 		map = mmap(NULL, (size_t)end, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
