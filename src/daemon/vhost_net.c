@@ -476,9 +476,14 @@ static bool qp_sleep(struct vhost_qp *q)
 
 	if (!q->broken) {
 		if (q->rx_wait) {
-			/* N1 on the guest's RX queue: wait for buffers (V4 in virtq.c). */
+			/*
+			 * N1 on the guest's RX queue: wait for buffers beyond those a
+			 * frame did not fit in (V4 in virtq.c).  virtq_notify_on here
+			 * saw those and never slept: a guest leaving too few buffers
+			 * for a large frame made this thread spin.
+			 */
 			rx_kick = true;
-			if (virtq_notify_on(&rxv->vq))
+			if (virtq_notify_more(&rxv->vq))
 				goto busy;
 		} else {
 			/* N1 (application side) on each RX ring it owns: frames from the switch. */
