@@ -822,7 +822,13 @@ static int vhost_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return ptd_err(e, -errno, "cannot listen on %s: %s", v->path, strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/*
+	 * Mode 0600 from the start: bind() creates the file with the socket
+	 * inode's mode (less the umask).  A chmod(path) after bind left a
+	 * window in which anyone could connect and play the front-end, and it
+	 * followed a symlink put in the socket's place.
+	 */
+	if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = ptd_err(e, -errno, "cannot listen on %s: %s%s", v->path, strerror(errno),
 			      errno == EADDRINUSE ? " (remove the stale file or pick another path)" :
 			      "");
@@ -831,7 +837,6 @@ static int vhost_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 		return ret;
 	}
 	v->listen_fd = fd;
-	chmod(v->path, 0600);
 	if (listen(fd, 4) < 0)
 		return ptd_err(e, -errno, "cannot serve %s: %s", v->path, strerror(errno));
 	ret = ptd_ev_add(d, &v->ev_listen, fd, EPOLLIN, on_accept);
