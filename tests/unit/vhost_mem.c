@@ -13,7 +13,9 @@
  *     which has no seals (F_GET_SEALS gives -1: SET_INFLIGHT_FD's old test
  *     "!(seals & F_SEAL_SHRINK)" let it through, and a truncation later
  *     faulted ptnetd), is refused; a sealed or sealable memfd is taken if
- *     it holds the bytes, and refused if it does not.
+ *     it holds the bytes, and refused if it does not;
+ *   - a region 16 TiB into a sparse file maps its own pages only (the file
+ *     was mapped from 0: terabytes of address space per region).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -159,8 +161,29 @@ static void mappable(void)
 	close(m);
 }
 
+static void far(void)
+{
+	const uint64_t off = 16ull << 40;
+	struct vhu_mem m;
+	int fd = memfd(0, 0, true);
+	uint8_t *p;
+
+	if (ftruncate(fd, (off_t)(off + SZ)) < 0) {
+		close(fd);
+		CHECK(1, "no 16 TiB sparse memfd here: skipped");
+		return;
+	}
+	REQUIRE(pwrite(fd, "z", 1, (off_t)(off + 5)) == 1, "write a byte");
+	CHECK_EQ(map1(&m, 0x100000, SZ, 0x7f0000000000, off, fd), 0, "a region 16 TiB in maps");
+	CHECK(m.n == 1 && m.r[0].map_len <= SZ + 4096, "only its pages: %zu bytes", m.r[0].map_len);
+	p = vhu_gpa(&m, 0x100000 + 5, 1);
+	CHECK(p && *p == 'z', "GPA -> the byte at mmap_offset + 5");
+	vhu_mem_unmap(&m);
+}
+
 int main(void)
 {
+	far();
 	good();
 	refused();
 	iov();
