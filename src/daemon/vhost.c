@@ -618,6 +618,7 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 	case VHU_NET_SET_MTU:
 		if (m->p.u64 < 68 || m->p.u64 > 65535)
 			return -EINVAL;
+		qp_stop_all(v);		/* the queue threads segment to it */
 		v->mtu = (uint32_t)m->p.u64;
 		break;
 	case VHU_SEND_RARP:

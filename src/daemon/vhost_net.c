@@ -236,9 +236,11 @@ static int to_guest(struct vhost_qp *q, struct vhost_vring *vr, struct vh_frame 
 			virtq_unpop(&vr->vq, (uint16_t)(nchains + (r > 0)));
 			/*
 			 * No buffer yet: wait.  Otherwise drop: a frame in more pieces
-			 * than we gather, or buffers too small (the guest's problem).
+			 * than we gather, or buffers too small (the guest's problem),
+			 * or too small although the whole ring was offered (waiting
+			 * for more would stall this RX queue for good).
 			 */
-			return r == 0 ? 0 : -1;
+			return r == 0 && nchains < vr->vq.num ? 0 : -1;
 		}
 		infl_set(q, vr, c->head);
 		memcpy(&q->riov[nr], &c->iov[c->nout], c->nin * sizeof(struct iovec));
