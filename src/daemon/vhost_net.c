@@ -386,6 +386,7 @@ static unsigned int ring_to_guest(struct vhost_qp *q, unsigned int kr)
 	struct ptd_rxq *rx = &p->rxq[kr];
 	uint32_t n = rx->nslots, hwtail, hwcur, head = v->rx_head[kr];
 	unsigned int frames = 0;
+	uint64_t runt = 0;
 
 	ptnet_csb_appl_read(rx->ktoa, &hwtail, &hwcur);	/* A2 */
 	if (hwtail >= n)
@@ -405,8 +406,9 @@ static unsigned int ring_to_guest(struct vhost_qp *q, unsigned int kr)
 		} while ((s->flags & NS_MOREFRAG) && j != hwtail && k < NETMAP_MAX_FRAGS);
 		if ((s->flags & NS_MOREFRAG) && j == hwtail)
 			break;		/* cannot happen: the switch publishes whole frames */
-		if (fr[0].len >= PTNET_VNET_HDR_LEN && total >= PTNET_VNET_HDR_LEN + PTNET_ETH_MIN_LEN &&
-		    !q->broken && !deliver(q, vr, fr, k, total)) {
+		if (fr[0].len < PTNET_VNET_HDR_LEN || total < PTNET_VNET_HDR_LEN + PTNET_ETH_MIN_LEN) {
+			runt++;		/* was consumed without a count */
+		} else if (!q->broken && !deliver(q, vr, fr, k, total)) {
 			q->rx_wait = true;	/* no guest buffers: keep the frame */
 			break;
 		}
@@ -417,6 +419,8 @@ static unsigned int ring_to_guest(struct vhost_qp *q, unsigned int kr)
 			break;
 		}
 	}
+	if (runt)
+		ptnet_stat_add(&p->st.drop_runt, runt);
 	if (frames) {
 		v->rx_head[kr] = head;
 		ptnet_csb_appl_write(rx->atok, head, head);	/* A1: release */
