@@ -194,7 +194,7 @@ static void on_ctrl(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 		ptnet_stat_add(&v->port->st.vq_broken, 1);
 		if (vr->err >= 0)
 			vhu_eventfd_signal(vr->err);
-		LOG_WARN("vhost port %s: the control queue is malformed (%s): stopped",
+		LOG_RATELIMIT(5, "vhost port %s: the control queue is malformed (%s): stopped",
 			 v->port->name, vr->vq.why);
 		ctrl_stop(v);
 	}
@@ -215,7 +215,7 @@ static void ctrl_start_ready(struct vhost_dev *v)
 		       vr->addr.used, vr->base, vhost_has(v, VN_F_EVENT_IDX))) {
 		v->ctrl_broken = true;
 		ptnet_stat_add(&v->port->st.vq_broken, 1);
-		LOG_WARN("vhost port %s: the control queue's addresses are outside guest memory",
+		LOG_RATELIMIT(5, "vhost port %s: the control queue's addresses are outside guest memory",
 			 v->port->name);
 		return;
 	}
@@ -241,7 +241,7 @@ static int qp_prepare(struct vhost_dev *v, unsigned int i)
 		ptnet_stat_add(&p->st.vq_broken, 1);
 		if (!v->broken_why)
 			v->broken_why = "ring addresses outside guest memory or misaligned";
-		LOG_WARN("vhost port %s: queue pair %u: ring addresses outside guest memory "
+		LOG_RATELIMIT(5, "vhost port %s: queue pair %u: ring addresses outside guest memory "
 			 "or misaligned: the pair stays stopped", p->name, i);
 		if (tx->err >= 0)
 			vhu_eventfd_signal(tx->err);
@@ -541,7 +541,7 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 		ret = vhu_mem_map(&v->mem, &m->p.mem, m->fds, &e);
 		m->nfds = 0;	/* taken */
 		if (ret)
-			LOG_WARN("vhost port %s: SET_MEM_TABLE refused: %s", p->name, e.msg);
+			LOG_RATELIMIT(5, "vhost port %s: SET_MEM_TABLE refused: %s", p->name, e.msg);
 		break;
 	case VHU_SET_VRING_NUM:
 		vr = vring_of(v, m->p.state.index);
@@ -667,7 +667,7 @@ static void on_sock(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 				LOG_INFO("vhost port %s: the front-end closed the connection",
 					 p->name);
 			else
-				LOG_WARN("vhost port %s: %s (request %u, %u bytes, %u fds): %s; "
+				LOG_RATELIMIT(5, "vhost port %s: %s (request %u, %u bytes, %u fds): %s; "
 					 "closing the connection", p->name, vhu_req_name(m->req),
 					 m->req, m->size, m->nfds, why ? why : strerror(-r));
 			disconnect(v);
@@ -677,7 +677,7 @@ static void on_sock(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 		ret = handle(v, m);
 		vhu_reader_reset(&v->rd);	/* closes descriptors the handler left */
 		if (ret < 0)
-			LOG_WARN("vhost port %s: %s refused: %s%s", p->name, vhu_req_name(m->req),
+			LOG_RATELIMIT(5, "vhost port %s: %s refused: %s%s", p->name, vhu_req_name(m->req),
 				 strerror(-ret), ack ? "" : "; closing the connection");
 		if (ack && ret != 1 && reply_u64(v, m->req, ret < 0 ? 1 : 0) < 0)
 			ret = -EPIPE;
