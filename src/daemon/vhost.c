@@ -572,6 +572,15 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 		st.num = vr->base;	/* qp_stop saved where the ring stands */
 		vr->started = false;
 		closefd(&vr->kick);
+		/*
+		 * The front-end stopped the ring (a virtio reset does, then sets it up
+		 * again): a broken pair may run again, its rings validated afresh.
+		 * It stayed broken until the front-end reconnected.
+		 */
+		if (vr == &v->vr[VHOST_CTRL])
+			v->ctrl_broken = false;
+		else
+			v->qp[st.index / 2].broken = false;
 		if (!any_running(v))
 			ptd_port_set_running(p, false);
 		return vhu_reply(v->sock, m->req, &st, sizeof(st), -1) ?: 1;
