@@ -847,6 +847,14 @@ static int vhost_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 		return ret;
 	}
 	v->listen_fd = fd;
+	{
+		struct stat st;
+
+		if (lstat(v->path, &st) == 0) {
+			v->path_dev = st.st_dev;
+			v->path_ino = st.st_ino;
+		}
+	}
 	if (listen(fd, 4) < 0)
 		return ptd_err(e, -errno, "cannot serve %s: %s", v->path, strerror(errno));
 	ret = ptd_ev_add(d, &v->ev_listen, fd, EPOLLIN, on_accept);
@@ -866,8 +874,12 @@ static void vhost_stop(struct ptd *d, struct ptd_port *p)
 	ptd_ev_del(d, &v->ev_timer);
 	qp_stop_all(v);
 	if (v->listen_fd >= 0) {
+		struct stat st;
+
 		closefd(&v->listen_fd);
-		if (v->path[0])
+		/* Only the socket bind made: not a file someone put in its place. */
+		if (v->path[0] && lstat(v->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    st.st_dev == v->path_dev && st.st_ino == v->path_ino)
 			unlink(v->path);
 	}
 	closefd(&v->sock);

@@ -4,7 +4,8 @@
 # ptnetd's umask would give more (the mode is set before bind, not after),
 # so another user can neither connect to it nor, therefore, attach a guest
 # to the switch; only root adds vhost ports; an existing file or a symlink
-# at the path is refused and left alone (never chmodded, never unlinked).
+# at the path is refused and left alone (never chmodded, never unlinked);
+# removing the port unlinks its own socket only, not a file put in its place.
 . "$(dirname "$0")/lib.sh"
 
 command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) is needed"; exit 77; }
@@ -35,4 +36,9 @@ check "the symlink is left" test -L "$T/link.sock"
 check_eq "its target is untouched" "$(stat -c %a "$T/file")" 644
 check "vhost del removes the port" "$PTNETCTL" vhost del vale0:vs1
 check "and its socket" test ! -e "$T/vs1.sock"
+check "another vhost port" "$PTNETCTL" vhost add vale0:vs5 --socket "$T/vs5.sock"
+rm -f "$T/vs5.sock"
+echo theirs >"$T/vs5.sock"
+check "removed after its socket file was replaced" "$PTNETCTL" vhost del vale0:vs5
+check_eq "the file put in its place is left" "$(cat "$T/vs5.sock" 2>/dev/null)" theirs
 finish
