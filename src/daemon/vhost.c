@@ -167,13 +167,11 @@ static void on_ctrl(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 	struct vhost_dev *v = ptd_container_of(ev, struct vhost_dev, ev_ctrl);
 	struct vhost_vring *vr = &v->vr[VHOST_CTRL];
 	static struct virtq_chain c;
-	uint64_t x;
 	unsigned int done = 0;
 	int r;
 
 	(void)d, (void)events;
-	while (read(vr->kick, &x, sizeof(x)) > 0)
-		;
+	vhu_eventfd_drain(vr->kick);
 	while (done < 2u * vr->num && (r = virtq_pop(&vr->vq, &c)) == 1) {
 		uint8_t hdr[2], data[64], ack;
 		uint32_t len;
@@ -195,16 +193,16 @@ static void on_ctrl(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 		v->ctrl_broken = true;
 		ptnet_stat_add(&v->port->st.vq_broken, 1);
 		if (vr->err >= 0)
-			ptd_notify(vr->err);
-		LOG_WARN("vhost port %s: the control queue is malformed (%s): stopped",
+			vhu_eventfd_signal(vr->err);
+		LOG_RATELIMIT(5, "vhost port %s: the control queue is malformed (%s): stopped",
 			 v->port->name, vr->vq.why);
 		ctrl_stop(v);
 	}
 	virtq_publish(&vr->vq);
 	if (virtq_need_call(&vr->vq) && vr->call >= 0)
-		ptd_notify(vr->call);
+		vhu_eventfd_signal(vr->call);
 	if (done == 2u * vr->num)
-		ptd_notify(vr->kick);	/* more: come back after the others had their turn */
+		vhu_eventfd_signal(vr->kick);	/* more: come back after the others had their turn */
 }
 
 static void ctrl_start_ready(struct vhost_dev *v)
@@ -217,7 +215,7 @@ static void ctrl_start_ready(struct vhost_dev *v)
 		       vr->addr.used, vr->base, vhost_has(v, VN_F_EVENT_IDX))) {
 		v->ctrl_broken = true;
 		ptnet_stat_add(&v->port->st.vq_broken, 1);
-		LOG_WARN("vhost port %s: the control queue's addresses are outside guest memory",
+		LOG_RATELIMIT(5, "vhost port %s: the control queue's addresses are outside guest memory",
 			 v->port->name);
 		return;
 	}
@@ -243,10 +241,10 @@ static int qp_prepare(struct vhost_dev *v, unsigned int i)
 		ptnet_stat_add(&p->st.vq_broken, 1);
 		if (!v->broken_why)
 			v->broken_why = "ring addresses outside guest memory or misaligned";
-		LOG_WARN("vhost port %s: queue pair %u: ring addresses outside guest memory "
+		LOG_RATELIMIT(5, "vhost port %s: queue pair %u: ring addresses outside guest memory "
 			 "or misaligned: the pair stays stopped", p->name, i);
 		if (tx->err >= 0)
-			ptd_notify(tx->err);
+			vhu_eventfd_signal(tx->err);
 		return -EINVAL;
 	}
 	for (unsigned int r = 2 * i; r < 2 * i + 2; r++)
@@ -471,7 +469,6 @@ static int set_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 {
 	const struct vhu_inflight *in = &m->p.inflight;
 	int fd = m->fds[0];
-	struct stat st;
 	void *map;
 
 	if (!in->mmap_size || in->mmap_size > (64u << 20) || in->mmap_offset > (64u << 20) ||
@@ -479,8 +476,8 @@ static int set_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 	    in->queue_size > VQ_MAX_NUM ||
 	    in->mmap_size < vhost_infl_queue_size(in->queue_size) * in->num_queues ||
 	    (in->mmap_offset & 63) ||
-	    fstat(fd, &st) < 0 || (uint64_t)st.st_size < in->mmap_offset + in->mmap_size ||
-	    !(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK)) {
+	    /* Was "!(F_GET_SEALS & SHRINK)": -1 (a file without seals) passed, SIGBUS later. */
+	    vhu_fd_mappable(fd, in->mmap_offset + in->mmap_size)) {
 		close(fd);
 		return -EINVAL;
 	}
@@ -544,7 +541,7 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 		ret = vhu_mem_map(&v->mem, &m->p.mem, m->fds, &e);
 		m->nfds = 0;	/* taken */
 		if (ret)
-			LOG_WARN("vhost port %s: SET_MEM_TABLE refused: %s", p->name, e.msg);
+			LOG_RATELIMIT(5, "vhost port %s: SET_MEM_TABLE refused: %s", p->name, e.msg);
 		break;
 	case VHU_SET_VRING_NUM:
 		vr = vring_of(v, m->p.state.index);
@@ -575,6 +572,15 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 		st.num = vr->base;	/* qp_stop saved where the ring stands */
 		vr->started = false;
 		closefd(&vr->kick);
+		/*
+		 * The front-end stopped the ring (a virtio reset does, then sets it up
+		 * again): a broken pair may run again, its rings validated afresh.
+		 * It stayed broken until the front-end reconnected.
+		 */
+		if (vr == &v->vr[VHOST_CTRL])
+			v->ctrl_broken = false;
+		else
+			v->qp[st.index / 2].broken = false;
 		if (!any_running(v))
 			ptd_port_set_running(p, false);
 		return vhu_reply(v->sock, m->req, &st, sizeof(st), -1) ?: 1;
@@ -587,7 +593,8 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 
 		m->nfds = 0;
 		vr = vring_of(v, idx);
-		if (!vr) {
+		/* Only eventfds: ptnetd must never block on a front-end's descriptor. */
+		if (!vr || (fd >= 0 && vhu_eventfd_take(fd))) {
 			if (fd >= 0)
 				close(fd);
 			return -EINVAL;
@@ -597,7 +604,6 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 				return -EOPNOTSUPP;	/* no polling mode: kicks are how we sleep */
 			closefd(&vr->kick);
 			vr->kick = fd;
-			fcntl(fd, F_SETFL, O_NONBLOCK);
 			vr->started = true;
 			if (!vhost_has(v, VHU_F_PROTOCOL_FEATURES))
 				vr->enabled = true;
@@ -621,6 +627,7 @@ static int handle(struct vhost_dev *v, struct vhu_msg *m)
 	case VHU_NET_SET_MTU:
 		if (m->p.u64 < 68 || m->p.u64 > 65535)
 			return -EINVAL;
+		qp_stop_all(v);		/* the queue threads segment to it */
 		v->mtu = (uint32_t)m->p.u64;
 		break;
 	case VHU_SEND_RARP:
@@ -669,7 +676,7 @@ static void on_sock(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 				LOG_INFO("vhost port %s: the front-end closed the connection",
 					 p->name);
 			else
-				LOG_WARN("vhost port %s: %s (request %u, %u bytes, %u fds): %s; "
+				LOG_RATELIMIT(5, "vhost port %s: %s (request %u, %u bytes, %u fds): %s; "
 					 "closing the connection", p->name, vhu_req_name(m->req),
 					 m->req, m->size, m->nfds, why ? why : strerror(-r));
 			disconnect(v);
@@ -679,7 +686,7 @@ static void on_sock(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 		ret = handle(v, m);
 		vhu_reader_reset(&v->rd);	/* closes descriptors the handler left */
 		if (ret < 0)
-			LOG_WARN("vhost port %s: %s refused: %s%s", p->name, vhu_req_name(m->req),
+			LOG_RATELIMIT(5, "vhost port %s: %s refused: %s%s", p->name, vhu_req_name(m->req),
 				 strerror(-ret), ack ? "" : "; closing the connection");
 		if (ack && ret != 1 && reply_u64(v, m->req, ret < 0 ? 1 : 0) < 0)
 			ret = -EPIPE;
@@ -825,7 +832,13 @@ static int vhost_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return ptd_err(e, -errno, "cannot listen on %s: %s", v->path, strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/*
+	 * Mode 0600 from the start: bind() creates the file with the socket
+	 * inode's mode (less the umask).  A chmod(path) after bind left a
+	 * window in which anyone could connect and play the front-end, and it
+	 * followed a symlink put in the socket's place.
+	 */
+	if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = ptd_err(e, -errno, "cannot listen on %s: %s%s", v->path, strerror(errno),
 			      errno == EADDRINUSE ? " (remove the stale file or pick another path)" :
 			      "");
@@ -834,7 +847,14 @@ static int vhost_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 		return ret;
 	}
 	v->listen_fd = fd;
-	chmod(v->path, 0600);
+	{
+		struct stat st;
+
+		if (lstat(v->path, &st) == 0) {
+			v->path_dev = st.st_dev;
+			v->path_ino = st.st_ino;
+		}
+	}
 	if (listen(fd, 4) < 0)
 		return ptd_err(e, -errno, "cannot serve %s: %s", v->path, strerror(errno));
 	ret = ptd_ev_add(d, &v->ev_listen, fd, EPOLLIN, on_accept);
@@ -854,8 +874,12 @@ static void vhost_stop(struct ptd *d, struct ptd_port *p)
 	ptd_ev_del(d, &v->ev_timer);
 	qp_stop_all(v);
 	if (v->listen_fd >= 0) {
+		struct stat st;
+
 		closefd(&v->listen_fd);
-		if (v->path[0])
+		/* Only the socket bind made: not a file someone put in its place. */
+		if (v->path[0] && lstat(v->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    st.st_dev == v->path_dev && st.st_ino == v->path_ino)
 			unlink(v->path);
 	}
 	closefd(&v->sock);

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "daemon/ev.h"
 #include "daemon/port.h"
 #include "daemon/vhost_mem.h"
@@ -124,6 +125,8 @@ struct vhost_dev {
 	struct ptd_port *port;
 	struct ptd *d;
 	char path[108];
+	dev_t path_dev;			/* the socket file bind made (unlinked only if it still is) */
+	ino_t path_ino;
 	bool client;			/* ptnetd connects (QEMU server=on) */
 	unsigned int queues;
 	int listen_fd, sock, timer_fd;

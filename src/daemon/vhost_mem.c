@@ -38,18 +38,30 @@ static int sealed(int fd)
 	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
 }
 
+int vhu_fd_mappable(int fd, uint64_t need)
+{
+	struct stat st;
+
+	/* Seal first, then size: the other order let it shrink in between. */
+	if (!sealed(fd))
+		return -EPERM;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < need)
+		return -EINVAL;
+	return 0;
+}
+
 int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 		struct ptd_err *e)
 {
 	unsigned int n = d->nregions, i;
+	long pg = sysconf(_SC_PAGESIZE);
 	int ret = 0;
 
 	m->n = 0;
 	for (i = 0; i < n && !ret; i++) {
 		const struct vhu_region_desc *rd = &d->r[i];
 		struct vhu_region *r = &m->r[i];
-		struct stat st;
-		uint64_t end;
+		uint64_t end, moff;
 		void *map;
 
 		if (!range_ok(rd->gpa, rd->size) || !range_ok(rd->uva, rd->size) ||
@@ -69,17 +81,25 @@ int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 		if (ret)
 			break;
 		end = rd->mmap_offset + rd->size;
-		if (fstat(fds[i], &st) < 0 || (uint64_t)st.st_size < end) {
-			ret = ptd_err(e, -EINVAL, "memory region %u: its file is smaller than the "
-				      "region", i);
-			break;
-		}
-		if (!sealed(fds[i])) {
+		ret = vhu_fd_mappable(fds[i], end);
+		if (ret == -EPERM) {
 			ret = ptd_err(e, -EPERM, "memory region %u: the file is not sealed against "
 				      "shrinking (use QEMU's memory-backend-memfd,share=on)", i);
 			break;
 		}
-		map = mmap(NULL, (size_t)end, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
+		if (ret) {
+			ret = ptd_err(e, -EINVAL, "memory region %u: its file is smaller than the "
+				      "region", i);
+			break;
+		}
+		/*
+		 * Only the region's pages: mapping the file from 0 let a sparse file
+		 * with a huge mmap_offset take terabytes of ptnetd's address space
+		 * (8 regions: all of it), failing every other port's mappings.
+		 */
+		moff = rd->mmap_offset & ~(uint64_t)(pg - 1);
+		map = mmap(NULL, (size_t)(end - moff), PROT_READ | PROT_WRITE, MAP_SHARED, fds[i],
+			   (off_t)moff);
 		if (map == MAP_FAILED) {
 			ret = ptd_err(e, -errno, "memory region %u: cannot map it: %s", i,
 				      strerror(errno));
@@ -89,8 +109,8 @@ int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 		r->size = rd->size;
 		r->uva = rd->uva;
 		r->map = map;
-		r->map_len = (size_t)end;
-		r->hva = (uint8_t *)map + rd->mmap_offset;
+		r->map_len = (size_t)(end - moff);
+		r->hva = (uint8_t *)map + (rd->mmap_offset - moff);
 		m->n = i + 1;
 	}
 	for (i = 0; i < n; i++)

@@ -37,6 +37,14 @@ int vhu_mem_map(struct vhu_mem *m, const struct vhu_mem_desc *d, const int *fds,
 void vhu_mem_unmap(struct vhu_mem *m);
 
 /*
+ * May ptnetd map NEED bytes of FD (from the front-end)?  0 if FD is sealed
+ * against shrinking (sealed here if it can be) and then holds NEED bytes;
+ * -EPERM if it cannot be sealed, -EINVAL if smaller.  The size is read
+ * after the seal: a front-end truncating it in between cannot fault ptnetd.
+ */
+int vhu_fd_mappable(int fd, uint64_t need);
+
+/*
  * Build a table over memory ptnetd already has (tests and fuzzers): region
  * I covers guest addresses [GPA[I], GPA[I] + LEN[I]) at HVA[I], with the
  * same front-end addresses.  Nothing is unmapped by vhu_mem_unmap.

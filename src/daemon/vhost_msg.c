@@ -6,8 +6,12 @@
  * an error the caller answers by closing the connection.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "daemon/vhost_msg.h"
 
@@ -266,4 +270,45 @@ int vhu_reply(int sock, uint32_t req, const void *payload, uint32_t payload_len,
 	if (n < 0)
 		return -errno;
 	return (size_t)n == iov.iov_len ? 0 : -EAGAIN;
+}
+
+int vhu_eventfd_take(int fd)
+{
+	char path[40], link[32];
+	ssize_t n;
+	int fl;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || (size_t)n != strlen("anon_inode:[eventfd]") ||
+	    memcmp(link, "anon_inode:[eventfd]", (size_t)n))
+		return -EINVAL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+void vhu_eventfd_drain(int fd)
+{
+	uint64_t x;
+	struct iovec iov = { &x, sizeof(x) };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	/* One read takes the whole count; RWF_NOWAIT whatever O_NONBLOCK says. */
+	if (preadv2(fd, &iov, 1, -1, RWF_NOWAIT) >= 0 || errno != EOPNOTSUPP)
+		return;
+	/* Kernels before 5.12: read only what poll says is there. */
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		(void)!read(fd, &x, sizeof(x));
+}
+
+void vhu_eventfd_signal(int fd)
+{
+	static const uint64_t one = 1;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	/* A full counter: the front-end has a wakeup pending already. */
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+		(void)!write(fd, &one, sizeof(one));
 }

@@ -160,4 +160,19 @@ int vhu_reader_read(struct vhu_reader *r, int fd, const char **why);
  */
 int vhu_reply(int sock, uint32_t req, const void *payload, uint32_t payload_len, int fd);
 
+/*
+ * The front-end's kick/call/err descriptors.  It keeps its own copy of
+ * each, shares the file status flags with ptnetd (it may clear O_NONBLOCK
+ * at any time) and may read or saturate the counter itself, so ptnetd
+ * never relies on O_NONBLOCK alone:
+ *   vhu_eventfd_take()	0 if FD is an eventfd (O_NONBLOCK set), else -EINVAL
+ *   vhu_eventfd_drain()	consume a kick: one read that never blocks
+ *   vhu_eventfd_signal()	add 1, skipped if the counter is full (never blocks
+ *				unless the front-end fills it between the check
+ *				and the write: its own ring stalls)
+ */
+int vhu_eventfd_take(int fd);
+void vhu_eventfd_drain(int fd);
+void vhu_eventfd_signal(int fd);
+
 #endif

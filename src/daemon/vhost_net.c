@@ -53,7 +53,7 @@ static uint8_t *buf_of(struct ptd_port *p, const struct netmap_slot *s)
 static void call(struct vhost_qp *q, struct vhost_vring *vr)
 {
 	if (virtq_need_call(&vr->vq) && vr->call >= 0) {
-		ptd_notify(vr->call);
+		vhu_eventfd_signal(vr->call);
 		ptnet_stat_add(&q->dev->port->st.irqs, 1);
 	}
 }
@@ -90,7 +90,7 @@ static void broke(struct vhost_qp *q, struct vhost_vring *vr)
 	PTNET_WRITE_ONCE(q->broken, true);	/* the control thread's list reads it */
 	ptnet_stat_add(&v->port->st.vq_broken, 1);
 	if (vr->err >= 0)
-		ptd_notify(vr->err);
+		vhu_eventfd_signal(vr->err);
 	LOG_RATELIMIT(5, "vhost port %s: queue pair %u stopped: the guest's virtqueue is "
 		      "malformed (%s)", v->port->name, q->idx, vr->vq.why ? vr->vq.why : "?");
 }
@@ -236,9 +236,11 @@ static int to_guest(struct vhost_qp *q, struct vhost_vring *vr, struct vh_frame 
 			virtq_unpop(&vr->vq, (uint16_t)(nchains + (r > 0)));
 			/*
 			 * No buffer yet: wait.  Otherwise drop: a frame in more pieces
-			 * than we gather, or buffers too small (the guest's problem).
+			 * than we gather, or buffers too small (the guest's problem),
+			 * or too small although the whole ring was offered (waiting
+			 * for more would stall this RX queue for good).
 			 */
-			return r == 0 ? 0 : -1;
+			return r == 0 && nchains < vr->vq.num ? 0 : -1;
 		}
 		infl_set(q, vr, c->head);
 		memcpy(&q->riov[nr], &c->iov[c->nout], c->nin * sizeof(struct iovec));
@@ -384,6 +386,7 @@ static unsigned int ring_to_guest(struct vhost_qp *q, unsigned int kr)
 	struct ptd_rxq *rx = &p->rxq[kr];
 	uint32_t n = rx->nslots, hwtail, hwcur, head = v->rx_head[kr];
 	unsigned int frames = 0;
+	uint64_t runt = 0;
 
 	ptnet_csb_appl_read(rx->ktoa, &hwtail, &hwcur);	/* A2 */
 	if (hwtail >= n)
@@ -403,8 +406,9 @@ static unsigned int ring_to_guest(struct vhost_qp *q, unsigned int kr)
 		} while ((s->flags & NS_MOREFRAG) && j != hwtail && k < NETMAP_MAX_FRAGS);
 		if ((s->flags & NS_MOREFRAG) && j == hwtail)
 			break;		/* cannot happen: the switch publishes whole frames */
-		if (fr[0].len >= PTNET_VNET_HDR_LEN && total >= PTNET_VNET_HDR_LEN + PTNET_ETH_MIN_LEN &&
-		    !q->broken && !deliver(q, vr, fr, k, total)) {
+		if (fr[0].len < PTNET_VNET_HDR_LEN || total < PTNET_VNET_HDR_LEN + PTNET_ETH_MIN_LEN) {
+			runt++;		/* was consumed without a count */
+		} else if (!q->broken && !deliver(q, vr, fr, k, total)) {
 			q->rx_wait = true;	/* no guest buffers: keep the frame */
 			break;
 		}
@@ -415,6 +419,8 @@ static unsigned int ring_to_guest(struct vhost_qp *q, unsigned int kr)
 			break;
 		}
 	}
+	if (runt)
+		ptnet_stat_add(&p->st.drop_runt, runt);
 	if (frames) {
 		v->rx_head[kr] = head;
 		ptnet_csb_appl_write(rx->atok, head, head);	/* A1: release */
@@ -476,9 +482,14 @@ static bool qp_sleep(struct vhost_qp *q)
 
 	if (!q->broken) {
 		if (q->rx_wait) {
-			/* N1 on the guest's RX queue: wait for buffers (V4 in virtq.c). */
+			/*
+			 * N1 on the guest's RX queue: wait for buffers beyond those a
+			 * frame did not fit in (V4 in virtq.c).  virtq_notify_on here
+			 * saw those and never slept: a guest leaving too few buffers
+			 * for a large frame made this thread spin.
+			 */
 			rx_kick = true;
-			if (virtq_notify_on(&rxv->vq))
+			if (virtq_notify_more(&rxv->vq))
 				goto busy;
 		} else {
 			/* N1 (application side) on each RX ring it owns: frames from the switch. */
@@ -509,10 +520,10 @@ static bool qp_sleep(struct vhost_qp *q)
 		uint32_t what = ev[i].data.u32;
 
 		if (what == EV_TXKICK) {
-			drain(txv->kick);
+			vhu_eventfd_drain(txv->kick);
 			ptnet_stat_add(&p->st.kicks, 1);
 		} else if (what == EV_RXKICK) {
-			drain(rxv->kick);
+			vhu_eventfd_drain(rxv->kick);
 		} else if (what == EV_STOP) {
 			stop = true;
 		} else if (what - EV_IRQ < v->queues) {

@@ -12,7 +12,7 @@
  *      the load of used_event / avail->flags; pairs with the driver's full
  *      barrier between writing used_event (enabling callbacks) and
  *      re-reading used->idx
- *   V4 virtq_notify_on: full barrier between the store of avail_event (or
+ *   V4 virtq_notify_on/more: full barrier between the store of avail_event (or
  *      clearing NO_NOTIFY) and the re-read of avail->idx; pairs with the
  *      driver's full barrier between publishing avail->idx and reading
  *      avail_event / used->flags before deciding to kick
@@ -236,6 +236,21 @@ bool virtq_notify_on(struct virtq *vq)
 		PTNET_WRITE_ONCE(vq->used_hdr[0], 0);
 	ptnet_smp_mb();		/* V4 */
 	return virtq_avail(vq) != 0;
+}
+
+bool virtq_notify_more(struct virtq *vq)
+{
+	uint16_t seen = vq->avail_seen;
+
+	if (vq->broken)
+		return false;
+	if (vq->event_idx)
+		PTNET_WRITE_ONCE(*(uint16_t *)&vq->used[vq->num], seen);
+	else
+		PTNET_WRITE_ONCE(vq->used_hdr[0], 0);
+	ptnet_smp_mb();		/* V4 */
+	virtq_avail(vq);	/* reads avail idx into avail_seen (or breaks the ring) */
+	return !vq->broken && vq->avail_seen != seen;
 }
 
 void virtq_notify_off(struct virtq *vq)

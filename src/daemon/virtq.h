@@ -10,6 +10,7 @@
  *   virtq_publish()		make the pushed elements visible (used idx)
  *   virtq_need_call()	does the guest want an interrupt now (EVENT_IDX or flags)?
  *   virtq_notify_on/off()	ask for (or suppress) the guest's kicks, with the re-check
+ *   virtq_notify_more()	ask for a kick when chains beyond those seen arrive
  *
  * Every value the guest writes is read once into a local and validated:
  * the avail index may run at most NUM ahead, a head and every next index
@@ -108,6 +109,13 @@ bool virtq_need_call(struct virtq *vq);
  * meanwhile (keep working: call virtq_notify_off()).
  */
 bool virtq_notify_on(struct virtq *vq);
+/*
+ * The same for a device that took what is available and needs more (a
+ * frame larger than the buffers offered): a kick once the guest adds a
+ * chain beyond the avail index last read; true if it did meanwhile.
+ * virtq_notify_on() would report the chains already seen and never sleep.
+ */
+bool virtq_notify_more(struct virtq *vq);
 void virtq_notify_off(struct virtq *vq);
 /* Chains available now (0 on a broken ring). */
 uint16_t virtq_avail(struct virtq *vq);

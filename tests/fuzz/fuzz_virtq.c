@@ -117,6 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)virtq_need_call(&vq);
 		if (virtq_notify_on(&vq) && vq.broken)
 			abort();
+		if (virtq_notify_more(&vq) && vq.broken)
+			abort();
 		virtq_notify_off(&vq);
 		if (got) {
 			virtq_unpop(&vq, 1);	/* a chain given back is taken again */

@@ -8,7 +8,14 @@
  *     sealable: ptnetd seals it itself), a file sealed without SHRINK and
  *     not sealable, a file smaller than offset + size, an empty region,
  *     regions overlapping, regions whose ends overflow;
- *   - vhu_gpa_iov splits a range over adjacent regions and refuses gaps.
+ *   - vhu_gpa_iov splits a range over adjacent regions and refuses gaps;
+ *   - vhu_fd_mappable (memory regions and SET_INFLIGHT_FD): a plain file,
+ *     which has no seals (F_GET_SEALS gives -1: SET_INFLIGHT_FD's old test
+ *     "!(seals & F_SEAL_SHRINK)" let it through, and a truncation later
+ *     faulted ptnetd), is refused; a sealed or sealable memfd is taken if
+ *     it holds the bytes, and refused if it does not;
+ *   - a region 16 TiB into a sparse file maps its own pages only (the file
+ *     was mapped from 0: terabytes of address space per region).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,10 +141,52 @@ static void iov(void)
 	CHECK_EQ(vhu_gpa_iov(&m, 1200, 100, v, 4), -1, "a gap between regions");
 }
 
+static void mappable(void)
+{
+	int f = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), m;
+
+	if (f < 0)
+		f = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	REQUIRE(f >= 0 && ftruncate(f, SZ) == 0, "a plain file");
+	CHECK_EQ(fcntl(f, F_GET_SEALS), -1, "a plain file has no seals (-1: all bits set)");
+	CHECK_EQ(vhu_fd_mappable(f, SZ), -EPERM, "a plain file may shrink: refused");
+	close(f);
+	m = memfd(SZ, 0, true);
+	CHECK_EQ(vhu_fd_mappable(m, SZ), 0, "a sealable memfd is sealed and taken");
+	CHECK(fcntl(m, F_GET_SEALS) & F_SEAL_SHRINK, "sealed against shrinking");
+	CHECK_EQ(vhu_fd_mappable(m, SZ + 1), -EINVAL, "a byte short: refused");
+	close(m);
+	m = memfd(SZ, 0, false);
+	CHECK_EQ(vhu_fd_mappable(m, SZ), -EPERM, "an unsealable memfd: refused");
+	close(m);
+}
+
+static void far(void)
+{
+	const uint64_t off = 16ull << 40;
+	struct vhu_mem m;
+	int fd = memfd(0, 0, true);
+	uint8_t *p;
+
+	if (ftruncate(fd, (off_t)(off + SZ)) < 0) {
+		close(fd);
+		CHECK(1, "no 16 TiB sparse memfd here: skipped");
+		return;
+	}
+	REQUIRE(pwrite(fd, "z", 1, (off_t)(off + 5)) == 1, "write a byte");
+	CHECK_EQ(map1(&m, 0x100000, SZ, 0x7f0000000000, off, fd), 0, "a region 16 TiB in maps");
+	CHECK(m.n == 1 && m.r[0].map_len <= SZ + 4096, "only its pages: %zu bytes", m.r[0].map_len);
+	p = vhu_gpa(&m, 0x100000 + 5, 1);
+	CHECK(p && *p == 'z', "GPA -> the byte at mmap_offset + 5");
+	vhu_mem_unmap(&m);
+}
+
 int main(void)
 {
+	far();
 	good();
 	refused();
 	iov();
+	mappable();
 	return t_done("vhost_mem");
 }

@@ -5,9 +5,18 @@
  *     descriptor count, and refused with any other size or count;
  *   - a reply flag, a wrong version, an unknown request, LOG_* are refused;
  *   - the reader takes a message split at any byte over a socketpair, with
- *     its descriptors, and refuses a header announcing too big a payload.
+ *     its descriptors, and refuses a header announcing too big a payload;
+ *   - kick/call/err descriptors: only eventfds are taken (O_NONBLOCK set);
+ *     draining a kick and signalling a call never block, even after the
+ *     front-end cleared O_NONBLOCK on its copy (an empty counter to drain,
+ *     a saturated counter to signal): a blocking read or write there hung
+ *     a queue thread, then the control thread joining it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "daemon/vhost_msg.h"
@@ -162,9 +171,38 @@ static void reader(void)
 	}
 }
 
+static void eventfds(void)
+{
+	uint64_t x = 0xfffffffffffffffeull;
+	int e = eventfd(0, EFD_CLOEXEC), p[2];
+
+	REQUIRE(e >= 0 && pipe(p) == 0, "eventfd, pipe");
+	CHECK_EQ(vhu_eventfd_take(p[0]), -EINVAL, "a pipe is not taken as a kick");
+	CHECK_EQ(vhu_eventfd_take(p[1]), -EINVAL, "nor as a call");
+	CHECK_EQ(vhu_eventfd_take(e), 0, "an eventfd is taken");
+	CHECK(fcntl(e, F_GETFL) & O_NONBLOCK, "and made non-blocking");
+	/* The front-end clears O_NONBLOCK on the shared file: nothing may block. */
+	REQUIRE(fcntl(e, F_SETFL, 0) == 0, "clear O_NONBLOCK");
+	alarm(20);		/* a blocked call below fails the test by SIGALRM */
+	vhu_eventfd_drain(e);
+	CHECK(1, "draining an empty blocking eventfd returned");
+	vhu_eventfd_signal(e);
+	vhu_eventfd_drain(e);
+	vhu_eventfd_drain(e);
+	CHECK(1, "one kick drained, then nothing");
+	REQUIRE(write(e, &x, sizeof(x)) == sizeof(x), "saturate the counter");
+	vhu_eventfd_signal(e);
+	CHECK(1, "signalling a full blocking eventfd returned");
+	alarm(0);
+	close(e);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	sizes();
 	reader();
+	eventfds();
 	return t_done("vhost_msg");
 }

@@ -9,7 +9,11 @@
  *   - without EVENT_IDX: the guest's NO_INTERRUPT flag decides;
  *   - driver -> device: virtq_notify_on() writes avail_event = last_avail
  *     (EVENT_IDX) or clears NO_NOTIFY, and reports chains that arrived
- *     before it; virtq_notify_off() sets NO_NOTIFY (no EVENT_IDX).
+ *     before it; virtq_notify_off() sets NO_NOTIFY (no EVENT_IDX);
+ *   - virtq_notify_more(), for a frame that did not fit in the chains
+ *     offered (popped, then given back): sleeps although those chains are
+ *     available (virtq_notify_on() reports them: the RX thread spun),
+ *     avail_event = the avail index seen, wakes for one more chain.
  */
 #include "virtq_t.h"
 
@@ -108,11 +112,41 @@ static void kicks(void)
 	CHECK_EQ(vt_used_hdr()[0], 0, "kicks on");
 }
 
+static void more(void)
+{
+	struct virtq vq;
+	struct virtq_chain c;
+	uint16_t *avail_event;
+
+	for (int ev = 0; ev < 2; ev++) {
+		vt_setup(&vq, ev, 7);
+		avail_event = (uint16_t *)(vt_mem + VT_USED + 4 + 8 * VT_NUM);
+		vt_set_desc(0, VT_GPA + VT_BUFS, 64, VQ_DESC_F_WRITE, 0);
+		vt_set_desc(1, VT_GPA + VT_BUFS + 64, 64, VQ_DESC_F_WRITE, 0);
+		vt_offer(0);
+		CHECK_EQ(virtq_pop(&vq, &c), 1, "a buffer (ev %d)", ev);
+		virtq_unpop(&vq, 1);	/* too small for the frame: given back */
+		CHECK(virtq_notify_on(&vq), "notify_on reports the chain seen (ev %d)", ev);
+		CHECK(!virtq_notify_more(&vq), "notify_more sleeps on it (ev %d)", ev);
+		if (ev)
+			CHECK_EQ(*avail_event, 8, "avail_event = the avail index seen");
+		else
+			CHECK_EQ(vt_used_hdr()[0], 0, "kicks on");
+		vt_offer(1);
+		CHECK(virtq_notify_more(&vq), "one more chain: wake (ev %d)", ev);
+		CHECK(!virtq_notify_more(&vq), "and sleep again until the next (ev %d)", ev);
+		CHECK_EQ(virtq_pop(&vq, &c), 1, "both chains are there (ev %d)", ev);
+		CHECK_EQ(virtq_pop(&vq, &c), 1, "(ev %d)", ev);
+		CHECK_EQ(virtq_pop(&vq, &c), 0, "(ev %d)", ev);
+	}
+}
+
 int main(void)
 {
 	rule();
 	event_idx_calls();
 	flag_calls();
 	kicks();
+	more();
 	return t_done("virtq_event");
 }
