@@ -33,6 +33,7 @@
 #include "daemon/fwd.h"
 #include "daemon/log.h"
 #include "daemon/offload.h"
+#include "daemon/usock.h"
 #include "daemon/vhost.h"
 
 #define BIT(n)		(1ull << (n))
@@ -720,7 +721,7 @@ static void connected(struct vhost_dev *v, int s)
 static void on_accept(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 {
 	struct vhost_dev *v = ptd_container_of(ev, struct vhost_dev, ev_listen);
-	int s = accept4(v->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int s = accept4(v->listen.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	(void)d, (void)events;
 	if (s < 0)
@@ -774,7 +775,7 @@ static int vhost_create(struct ptd *d, struct ptd_port *p, const void *conf, str
 	v->queues = vc->queues;
 	v->client = vc->client;
 	v->mtu = p->mtu ? p->mtu : 1500;
-	v->listen_fd = v->sock = v->timer_fd = v->infl_fd = -1;
+	v->listen.fd = v->sock = v->timer_fd = v->infl_fd = -1;
 	v->ev_listen.fd = v->ev_sock.fd = v->ev_timer.fd = v->ev_ctrl.fd = -1;
 	v->pairs = (uint16_t)v->queues;
 	snprintf(v->path, sizeof(v->path), "%s", vc->path);
@@ -815,7 +816,6 @@ static int vhost_create(struct ptd *d, struct ptd_port *p, const void *conf, str
 static int vhost_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 {
 	struct vhost_dev *v = p->priv;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, ret;
 
 	ret = ptd_ev_add(d, &v->ev_timer, v->timer_fd, EPOLLIN, on_timer);
@@ -828,35 +828,14 @@ static int vhost_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 			 p->name, v->path, v->queues, v->queues > 1 ? "s" : "");
 		return 0;
 	}
-	strcpy(sa.sun_path, v->path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return ptd_err(e, -errno, "cannot listen on %s: %s", v->path, strerror(errno));
-	/*
-	 * Mode 0600 from the start: bind() creates the file with the socket
-	 * inode's mode (less the umask).  A chmod(path) after bind left a
-	 * window in which anyone could connect and play the front-end, and it
-	 * followed a symlink put in the socket's place.
-	 */
-	if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = ptd_err(e, -errno, "cannot listen on %s: %s%s", v->path, strerror(errno),
-			      errno == EADDRINUSE ? " (remove the stale file or pick another path)" :
-			      "");
-		close(fd);
+	ret = ptd_usock_listen(&v->listen, v->path, 4);
+	if (ret) {
+		ret = ptd_err(e, ret, "cannot listen on %s: %s%s", v->path, strerror(-ret),
+			      ret == -EADDRINUSE ? " (remove the stale file or pick another path)" : "");
 		v->path[0] = '\0';	/* not ours: never unlink it */
 		return ret;
 	}
-	v->listen_fd = fd;
-	{
-		struct stat st;
-
-		if (lstat(v->path, &st) == 0) {
-			v->path_dev = st.st_dev;
-			v->path_ino = st.st_ino;
-		}
-	}
-	if (listen(fd, 4) < 0)
-		return ptd_err(e, -errno, "cannot serve %s: %s", v->path, strerror(errno));
+	fd = v->listen.fd;
 	ret = ptd_ev_add(d, &v->ev_listen, fd, EPOLLIN, on_accept);
 	if (ret)
 		return ptd_err(e, ret, "cannot serve %s: %s", v->path, strerror(-ret));
@@ -873,15 +852,7 @@ static void vhost_stop(struct ptd *d, struct ptd_port *p)
 	ptd_ev_del(d, &v->ev_sock);
 	ptd_ev_del(d, &v->ev_timer);
 	qp_stop_all(v);
-	if (v->listen_fd >= 0) {
-		struct stat st;
-
-		closefd(&v->listen_fd);
-		/* Only the socket bind made: not a file someone put in its place. */
-		if (v->path[0] && lstat(v->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-		    st.st_dev == v->path_dev && st.st_ino == v->path_ino)
-			unlink(v->path);
-	}
+	ptd_usock_close(&v->listen, v->path);
 	closefd(&v->sock);
 }
 

@@ -27,6 +27,7 @@
 #include <sys/types.h>
 #include "daemon/ev.h"
 #include "daemon/port.h"
+#include "daemon/usock.h"
 #include "daemon/vhost_mem.h"
 #include "daemon/vhost_msg.h"
 #include "daemon/virtq.h"
@@ -125,11 +126,10 @@ struct vhost_dev {
 	struct ptd_port *port;
 	struct ptd *d;
 	char path[108];
-	dev_t path_dev;			/* the socket file bind made (unlinked only if it still is) */
-	ino_t path_ino;
 	bool client;			/* ptnetd connects (QEMU server=on) */
 	unsigned int queues;
-	int listen_fd, sock, timer_fd;
+	struct ptd_usock listen;		/* server mode */
+	int sock, timer_fd;
 	struct ptd_ev ev_listen, ev_sock, ev_timer, ev_ctrl;
 	struct ptd_deferred gone;
 	unsigned int backoff_ms;

@@ -22,6 +22,7 @@
 #include "daemon/log.h"
 #include "daemon/port.h"
 #include "daemon/sendfd.h"
+#include "daemon/usock.h"
 
 #define GUEST_ID	1
 #define MAX_VECTORS	(1 + 2 * PTNET_MAX_RINGS)
@@ -36,7 +37,7 @@ struct vm_state {
 	struct ptd_deferred gone;	/* freed after the event batch */
 	struct ptd_port *port;
 	char path[108];
-	int listen_fd;
+	struct ptd_usock listen;	/* the ivshmem socket QEMU connects to */
 	int qemu_fd;
 	unsigned int nvec;
 	int db[MAX_VECTORS];		/* doorbells: the guest rings, ptnetd reads */
@@ -57,7 +58,7 @@ static int vm_create(struct ptd *d, struct ptd_port *p, const void *conf, struct
 	p->priv = vm;
 	for (unsigned int v = 0; v < MAX_VECTORS; v++)
 		vm->db[v] = vm->irq[v] = -1;
-	vm->listen_fd = vm->qemu_fd = -1;
+	vm->listen.fd = vm->qemu_fd = -1;
 	vm->ev_listen.fd = vm->ev_qemu.fd = vm->ev_cmd.fd = -1;
 	vm->port = p;
 	vm->nvec = 1 + p->ntx + p->nrx;
@@ -114,7 +115,7 @@ static void on_qemu(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 static void on_accept(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 {
 	struct vm_state *vm = ptd_container_of(ev, struct vm_state, ev_listen);
-	int s = accept4(vm->listen_fd, NULL, NULL, SOCK_CLOEXEC), ret;
+	int s = accept4(vm->listen.fd, NULL, NULL, SOCK_CLOEXEC), ret;
 
 	(void)events;
 	if (s < 0)
@@ -210,25 +211,16 @@ static void on_command(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 static int vm_start(struct ptd *d, struct ptd_port *p, struct ptd_err *e)
 {
 	struct vm_state *vm = p->priv;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, ret;
 
-	strcpy(sa.sun_path, vm->path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return ptd_err(e, -errno, "cannot listen on %s: %s", vm->path, strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = ptd_err(e, -errno, "cannot listen on %s: %s%s", vm->path, strerror(errno),
-			      errno == EADDRINUSE ? " (remove the stale file or pick another path)" :
-			      "");
-		close(fd);
+	ret = ptd_usock_listen(&vm->listen, vm->path, 4);
+	if (ret) {
+		ret = ptd_err(e, ret, "cannot listen on %s: %s%s", vm->path, strerror(-ret),
+			      ret == -EADDRINUSE ? " (remove the stale file or pick another path)" : "");
 		vm->path[0] = '\0';	/* not ours: never unlink it */
 		return ret;
 	}
-	vm->listen_fd = fd;
-	chmod(vm->path, 0600);
-	if (listen(fd, 4) < 0)
-		return ptd_err(e, -errno, "cannot serve %s: %s", vm->path, strerror(errno));
+	fd = vm->listen.fd;
 	ret = ptd_ev_add(d, &vm->ev_listen, fd, EPOLLIN, on_accept);
 	if (!ret)
 		ret = ptd_ev_add(d, &vm->ev_cmd, vm->db[0], EPOLLIN, on_command);
@@ -247,12 +239,7 @@ static void vm_stop(struct ptd *d, struct ptd_port *p)
 	ptd_ev_del(d, &vm->ev_listen);
 	ptd_ev_del(d, &vm->ev_cmd);
 	ptd_ev_del(d, &vm->ev_qemu);
-	if (vm->listen_fd >= 0) {
-		close(vm->listen_fd);
-		vm->listen_fd = -1;
-		if (vm->path[0])
-			unlink(vm->path);
-	}
+	ptd_usock_close(&vm->listen, vm->path);
 	if (vm->qemu_fd >= 0) {
 		close(vm->qemu_fd);
 		vm->qemu_fd = -1;
