@@ -1320,6 +1320,15 @@ int main(int argc, char **argv)
 	       (unsigned long long)rx_foreign, (unsigned long long)rx_hellos,
 	       (unsigned long long)rx_canary, (unsigned long long)mem_canary,
 	       sock_closed() ? "closed" : "open");
+	for (unsigned int id = 0; id < TB_MAX_IDS; id++) {
+		uint64_t n = 0;
+
+		if (expect[id] < 0 && !lossy[id])
+			continue;
+		for (unsigned int r = 0; r < PTNET_MAX_RINGS; r++)
+			n += st[id][r].count;
+		tb_say("FROM id=%u frames=%llu", id, (unsigned long long)n);
+	}
 	if (rx_canary || mem_canary) {
 		tb_log("FAIL the good pair's canary is in this guest's memory");
 		return 1;

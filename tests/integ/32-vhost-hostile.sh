@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# A hostile vhost-user frontend (tb-vhu --hostile, every case of
+# `tb-vhu --hostile list`) against a vhost port while a good pair of libptnet
+# ports (tb-canary, every frame carrying a per-run canary) forwards on the
+# same switch.  Ring cases (bad descriptors, loops, nested/bad indirect
+# tables, avail idx jumps, garbage, bad RX buffers) come after a good start:
+# the port must go broken or disconnected with a broken-ring counter
+# incremented.  Message cases (short header, payload size, fd counts,
+# unknown request, too many regions, queue index out of range, messages
+# before SET_OWNER, ...) must get the connection closed or refused (REPLY_ACK
+# non-zero).  After every case: ptnetd alive, the hostile side found no
+# canary in its guest memory, and the next case connects afresh to the same
+# socket (a reconnect).  At the end a good frontend still works, the good
+# pair's frames are all intact and accounted for.  Skips (77) without a
+# vhost kind.  VHOST_CASES="a b" runs only those cases.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vhost-lib.sh"
+
+start_ptnetd -w 2
+vhost_require
+[ -x "$TBIN/tb-canary" ] || { echo "SKIP: tb-canary not built"; exit 77; }
+
+good_pair_start
+check "vhost add" vhost_add vh "$T/vh.sock" --mac 52:54:00:76:32:01
+CASES=${VHOST_CASES:-$("$VHU" --hostile list | cut -f1)}
+i=0
+for c in $CASES; do
+	i=$((i + 1))
+	kind=$("$VHU" --hostile list | awk -F'\t' -v c="$c" '$1 == c { print $2 }')
+	b0=$(vh_broken vale0:vh)
+	if [ "$kind" = ring ]; then
+		spawn "h$i" "$VHU" -S "$T/vh.sock" -m 52:54:00:76:32:01 --hostile "$c" \
+			--canary "$CANARY" --hold
+		if ! wait_line "h$i" "^HOSTILE case=$c sent" 30; then
+			fail "$c: the good start before the bad ring did not go through"
+			show "h$i"
+			kill -TERM "${BG[h$i]}"
+			wait_bg "h$i" 20
+			continue
+		fi
+		case $c in rx-*)	# the backend only sees bad RX buffers with traffic for them
+			spawn "hs$i" "$TBIN/tb-send" -p "vale0:hs$i" -i 11 -d 52:54:00:76:32:01 -n 300 \
+				-t 60000
+			wait_bg "hs$i" 60 ;;
+		esac
+		check "$c: the port went broken or disconnected, counted" \
+			wait_until 20 vh_broken_above vale0:vh "$b0"
+		log "$c: $(vh_record vale0:vh)"
+		kill -TERM "${BG[h$i]}"
+		wait_bg "h$i" 20
+		check_eq "$c: no canary in the hostile guest's memory" "$RC" 0
+	else
+		spawn "h$i" "$VHU" -S "$T/vh.sock" --hostile "$c"
+		wait_bg "h$i" 60
+		check_eq "$c: tb-vhu exit status" "$RC" 0
+		check "$c: closed or refused" grep -qE "^HOSTILE case=$c (conn=closed|conn=open ack=[1-9])" \
+			"$T/h$i.out"
+		log "$c: $(line_of "h$i" '^HOSTILE') $(vh_record vale0:vh)"
+	fi
+	show "h$i"
+	if ! alive "$PTNETD_PID"; then
+		fail "ptnetd died in case $c"
+		break
+	fi
+	check "$c: the port waits for the next frontend" \
+		wait_until 20 vh_state_is vale0:vh '*disconn*|*wait*|*listen*|*down*'
+done
+
+# a good frontend after all that: the port is not stuck
+spawn rr "$TBIN/tb-recv" -p vale0:rr -e 7:200 --announce
+check "libptnet receiver ready" wait_line rr '^READY' 20
+spawn good "$VHU" -S "$T/vh.sock" -m 52:54:00:76:32:01 -d "$(mac_of rr)" --send 200 -s 60-1514 \
+	--canary "$CANARY"
+wait_bg good 60
+check_eq "a good frontend afterwards sends its frames" "$RC" 0
+show good
+wait_bg rr 60
+check_eq "and they all arrive intact (the receiver saw exactly 200)" "$RC" 0
+show rr
+
+good_pair_check
+good_pair_stop
+check "the vhost port can be deleted" "$PTNETCTL" vhost del vale0:vh
+finish
