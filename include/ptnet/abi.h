@@ -40,6 +40,7 @@
 #define PTNET_KIND_VM		2
 #define PTNET_KIND_TAP		3
 #define PTNET_KIND_MONITOR	4
+#define PTNET_KIND_VHOST	5
 
 #define PTNET_REGS_BASE		0x100	/* netmap's PTNET_IO_* start here */
 #define PTNET_REGS_SIZE		0x100

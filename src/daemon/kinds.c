@@ -5,12 +5,14 @@
  */
 #include "daemon/port.h"
 
-extern const struct ptd_port_ops ptd_passthrough_ops, ptd_tap_ops, ptd_vm_ops, ptd_monitor_ops;
+extern const struct ptd_port_ops ptd_passthrough_ops, ptd_tap_ops, ptd_vm_ops, ptd_monitor_ops,
+	ptd_vhost_ops;
 
 const struct ptd_port_ops *const ptd_kinds[] = {
 	&ptd_passthrough_ops,
 	&ptd_tap_ops,
 	&ptd_vm_ops,
 	&ptd_monitor_ops,
+	&ptd_vhost_ops,
 	NULL,
 };

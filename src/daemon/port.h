@@ -38,6 +38,8 @@ struct ptd_stats {
 	uint64_t drop_bad_ring;		/* (dest) invalid head or RX slot */
 	uint64_t drop_offload;		/* offload the switch cannot do (bad header) */
 	uint64_t drop_io;		/* the host side refused a frame (tap write) */
+	uint64_t drop_no_rxbuf;		/* (dest) a guest's RX virtqueue had no room */
+	uint64_t vq_broken;		/* a guest's virtqueue found malformed (stopped) */
 	uint64_t bad_tx_head;		/* invalid TX head seen (ring ignored) */
 	uint64_t kicks;			/* wakeups by the client */
 	uint64_t irqs;			/* notifications sent to the client */
@@ -47,8 +49,8 @@ struct ptd_stats {
 #define PTD_STATS_FIELDS(X)						\
 	X(tx_packets) X(tx_bytes) X(rx_packets) X(rx_bytes) X(rx_segs)	\
 	X(drop_bad_slot) X(drop_bad_chain) X(drop_runt) X(drop_no_dest) \
-	X(drop_ring_full) X(drop_bad_ring) X(drop_offload) X(drop_io) X(bad_tx_head) \
-	X(kicks) X(irqs)
+	X(drop_ring_full) X(drop_bad_ring) X(drop_offload) X(drop_io) X(drop_no_rxbuf) \
+	X(bad_tx_head) X(vq_broken) X(kicks) X(irqs)
 
 static inline void ptd_stats_accum(struct ptd_stats *dst, const struct ptd_stats *src)
 {

@@ -35,6 +35,8 @@ sources() {
 	fuzz_portname) echo src/common/parse.c src/common/portname.c ;;
 	fuzz_learn) echo "" ;;	# #includes learn.c
 	fuzz_offload) echo src/daemon/offload.c ;;
+	fuzz_virtq) echo src/daemon/virtq.c src/daemon/vhost_mem.c src/daemon/err.c ;;
+	fuzz_vhost_msg) echo src/daemon/vhost_msg.c ;;
 	*)	# fuzz_ctl and new targets: the whole daemon but its main, with libmnl
 		for f in src/common/*.c src/daemon/*.c; do
 			[ "$f" = src/daemon/main.c ] || echo "$f"
@@ -49,6 +51,8 @@ options() {
 	case $1 in
 	fuzz_offload) echo -max_len=70000 ;;
 	fuzz_learn) echo -max_len=4096 ;;
+	fuzz_virtq) echo -max_len=16384 ;;
+	fuzz_vhost_msg) echo -max_len=4096 ;;
 	fuzz_ctl) echo -max_len=16384 -dict="$OUT/ctl.dict" ;;
 	fuzz_portname) echo -max_len=600 -dict="$OUT/portname.dict" ;;
 	esac
@@ -88,6 +92,16 @@ seed() {
 		printf '\x01vale0:a@conf:rings=2,slots=512,buf-size=4096,vnet-hdr=12,mac=02:00:00:00:00:01,mtu=9000' \
 			>"$dir/full"
 		printf '\x00vale0:a' >"$dir/plain"
+		;;
+	fuzz_virtq)
+		# 16 entries, EVENT_IDX, addresses masked in: a ring of random chains
+		{ printf '\x04\x09\x00\x00'; head -c 2048 /dev/urandom; } >"$dir/masked"
+		;;
+	fuzz_vhost_msg)
+		# GET_FEATURES, then SET_VRING_CALL 0 with a descriptor, in two pieces
+		printf '\x08\x0c\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00' >"$dir/get-features"
+		printf '\x01\x06\x0d\x00\x00\x00\x01\x00\x08\x0e\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' \
+			>"$dir/set-vring-call"
 		;;
 	*) head -c 64 /dev/urandom >"$dir/random" ;;
 	esac

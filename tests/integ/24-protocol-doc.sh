@@ -18,7 +18,7 @@
 # table row whose first cell starts with a backtick; the name is the first
 # word inside those backticks (`attach NAME ...` -> attach); tables under
 # "### " subsections are not read.  The "in"
-# column of Record fields (all, port, switch, tap port, vm port, fdb) says
+# column of Record fields (all, port, switch, tap port, vm port, vhost port, fdb) says
 # which records must carry a field; fdb records come from an fdb request
 # after the port sent one frame.  PROTOCOL_DOC=FILE checks another file.
 . "$(dirname "$0")/lib.sh"
@@ -188,7 +188,7 @@ while read -r f in_; do
 	port) check "documented field '$f' is in a port's record" has "$T/d.port_fields" "$f" ;;
 	switch) check "documented field '$f' is in a switch's record" has "$T/d.switch_fields" "$f" ;;
 	fdb) check "documented field '$f' is in an fdb record" has "$T/d.fdb_fields" "$f" ;;
-	tap_port | vm_port)
+	tap_port | vm_port | vhost_port)
 		check "documented $in_ field '$f' is not in a passthrough port's record" \
 			eval "! has \"$T/d.port_fields\" \"$f\""
 		;;

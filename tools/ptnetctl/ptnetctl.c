@@ -159,26 +159,31 @@ static void print_fdb(const struct recs *rs)
 }
 
 /*
- * "tap|vm add NAME [--opt VALUE]..." -> "tap-add NAME opt=VALUE ..." (the
- * daemon checks the values); "tap|vm del NAME".
+ * "tap|vm|vhost add NAME [--opt VALUE]..." -> "tap-add NAME opt=VALUE ..."
+ * (the daemon checks the values); "tap|vm|vhost del NAME".  vhost's
+ * --client is a flag: "client=1".
  */
 static int add_request(char *req, size_t len, const char *kind, int argc, char **argv)
 {
 	static const char *const tap_opts[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
 	static const char *const vm_opts[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
-	const char *const *opts = !strcmp(kind, "tap") ? tap_opts : vm_opts;
+	static const char *const vhost_opts[] = { "socket", "queues", "mac", NULL };
+	const char *const *opts = !strcmp(kind, "tap") ? tap_opts :
+				  !strcmp(kind, "vhost") ? vhost_opts : vm_opts;
 	size_t n;
 	int i;
 
 	if (argc == 2 && !strcmp(argv[0], "del")) {
-		snprintf(req, len, "%s %.200s", !strcmp(kind, "tap") ? "tap-del" : "vm-del",
-			 argv[1]);
+		snprintf(req, len, "%s-del %.200s", kind, argv[1]);
 		return 0;
 	}
 	if (argc < 2 || strcmp(argv[0], "add")) {
 		if (!strcmp(kind, "tap"))
 			fprintf(stderr, "ptnetctl: usage: ptnetctl tap add vale0:NAME [--netns NS] "
 				"[--ifname IF] [--queues N] [--mtu M] [--mac MAC] | tap del vale0:NAME\n");
+		else if (!strcmp(kind, "vhost"))
+			fprintf(stderr, "ptnetctl: usage: ptnetctl vhost add vale0:NAME --socket PATH "
+				"[--queues N] [--mac MAC] [--client] | vhost del vale0:NAME\n");
 		else
 			fprintf(stderr, "ptnetctl: usage: ptnetctl vm add vale0:NAME --socket PATH "
 				"[--rings N] [--slots S] [--buf-size B] [--mac MAC] | vm del vale0:NAME\n");
@@ -192,6 +197,10 @@ static int add_request(char *req, size_t len, const char *kind, int argc, char *
 		if (strncmp(a, "--", 2))
 			goto bad;
 		a += 2;
+		if (!strcmp(kind, "vhost") && !strcmp(a, "client")) {
+			n += (size_t)snprintf(req + n, len - n, " client=1");
+			continue;
+		}
 		for (k = 0; opts[k]; k++) {
 			size_t ol = strlen(opts[k]);
 
@@ -250,6 +259,10 @@ static void usage(FILE *f)
 		"  vm add PORT --socket PATH [--rings N] [--slots S] [--buf-size B] [--mac MAC]\n"
 		"                          a port for a QEMU guest (ivshmem-doorbell server on PATH)\n"
 		"  vm del PORT             remove it\n"
+		"  vhost add PORT --socket PATH [--queues N] [--mac MAC] [--client]\n"
+		"                          a vhost-user-net backend for a VMM's virtio-net (listens on\n"
+		"                          PATH, or connects to it with --client)\n"
+		"  vhost del PORT          remove it\n"
 		"  capture PORT [-w FILE|-] [-c COUNT] [-s SNAPLEN] [--rx|--tx] [--nano] [FILTER...]\n"
 		"                          write what PORT sends and receives as pcap (BPF FILTER)\n"
 		"  reload                  make ptnetd read its configuration file again\n"
@@ -269,6 +282,7 @@ static const char *const *cmd_opts(const char *cmd)
 	static const char *const sw[] = { "allow-uid", "allow-gid", NULL };
 	static const char *const tap[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
 	static const char *const vm[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
+	static const char *const vhost[] = { "socket", "queues", "mac", "client", NULL };
 	static const char *const none[] = { NULL };
 	static const char *const all[] = { "*", NULL };	/* it parses its own */
 	static const char *const top[] = { "count", NULL };	/* and -n: its parser checks */
@@ -281,6 +295,8 @@ static const char *const *cmd_opts(const char *cmd)
 		return tap;
 	if (!strcmp(cmd, "vm"))
 		return vm;
+	if (!strcmp(cmd, "vhost"))
+		return vhost;
 	if (!strcmp(cmd, "top"))
 		return top;
 	return none;
@@ -328,8 +344,8 @@ static int split_args(int argc, char **argv, char **args)
 		}
 		if (own && is_cmd_opt(a, own)) {
 			args[n++] = argv[i];
-			if (!strchr(a, '=') && i + 1 < argc)
-				args[n++] = argv[++i];
+			if (!strchr(a, '=') && i + 1 < argc && strcmp(a, "--client"))
+				args[n++] = argv[++i];	/* its value (--client is a flag) */
 			continue;
 		}
 		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
@@ -435,7 +451,7 @@ int main(int argc, char **argv)
 					      argv[i + 1]);
 			i++;
 		}
-	} else if (!strcmp(cmd, "tap") || !strcmp(cmd, "vm")) {
+	} else if (!strcmp(cmd, "tap") || !strcmp(cmd, "vm") || !strcmp(cmd, "vhost")) {
 		if (add_request(req, sizeof(req), cmd, argc - ai, argv + ai))
 			return 2;
 	} else if (!strcmp(cmd, "reload") || !strcmp(cmd, "save")) {
@@ -489,7 +505,8 @@ int main(int argc, char **argv)
 		printf("%s\n", status + 3);
 	else if (json)
 		printf("{\"ok\":true}\n");
-	else if ((!strcmp(cmd, "tap") || !strcmp(cmd, "vm")) && strlen(status) > 3)
+	else if ((!strcmp(cmd, "tap") || !strcmp(cmd, "vm") || !strcmp(cmd, "vhost")) &&
+		 strlen(status) > 3)
 		printf("%s\n", status + 3);
 	free(rs.r);
 	return 0;
