@@ -119,7 +119,7 @@ struct vu_msg {
 #define R0_GPA	0x0ull
 #define R1_GPA	0x100000000ull /* 4 GiB: GPAs from R0 end to here are unmapped */
 
-static int memfd = -1;
+static int memfd = -1, seal_mem = 1;
 static uint8_t *mem;
 static uint64_t r0_size = 32u << 20, r1_size = 32u << 20;
 
@@ -302,9 +302,12 @@ static void must(int64_t ret, const char *what)
 
 static void mem_make(void)
 {
-	memfd = memfd_create("tb-vhu-guest", MFD_CLOEXEC);
+	memfd = memfd_create("tb-vhu-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (memfd < 0 || ftruncate(memfd, (off_t)(r0_size + r1_size)))
 		tb_die("memfd: %s", strerror(errno));
+	/* As QEMU's memory-backend-memfd (seal=on): the size can no longer change. */
+	if (seal_mem && fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
+		tb_die("F_ADD_SEALS: %s", strerror(errno));
 	mem = mmap(NULL, r0_size + r1_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (mem == MAP_FAILED)
 		tb_die("mmap: %s", strerror(errno));
@@ -815,6 +818,7 @@ static const struct hcase cases[] = {
 	{ "before-owner", "SET_MEM_TABLE and SET_VRING_ADDR before SET_OWNER/FEATURES", 1 },
 	{ "log-base", "SET_LOG_BASE (live migration is not offered)", 1 },
 	{ "bad-version", "a header with version 0x3", 1 },
+	{ "mem-unsealed", "SET_MEM_TABLE of a memfd that could still shrink", 1 },
 	{ NULL, NULL, 0 },
 };
 
@@ -965,6 +969,13 @@ static void hostile_msg(const char *name)
 		memcpy(p + 24, &bad, 8);
 		bad_msg(VU_SET_VRING_ADDR, p, 40, NULL, 0);
 		vq_kick(&vqs[1]);
+	} else if (!strcmp(name, "mem-unsealed")) {
+		int fd = memfd_create("tb-vhu-unsealed", MFD_CLOEXEC);
+
+		if (fd < 0 || ftruncate(fd, (off_t)r0_size))
+			tb_die("memfd: %s", strerror(errno));
+		bad_msg(VU_SET_MEM_TABLE, p, mem_table(p, r, 1), &fd, 1);
+		close(fd);
 	} else if (!strcmp(name, "log-base")) {
 		uint64_t lb[2] = { 4096, 0 };
 
@@ -1002,7 +1013,19 @@ static void hostile_ring(const char *name)
 		vq_kick(rx);
 		return;
 	}
+	/* What a bad chain still points at is a self-addressed frame: whatever
+	 * a backend makes of it, the switch drops it (no destination), so no
+	 * other port may see anything of this client. */
 	memset(gpa_ptr(buf), 0, 256);
+	{
+		uint8_t *f = gpa_ptr(buf) + VNET_HDR;
+
+		memcpy(f, mymac, 6);
+		memcpy(f + 6, mymac, 6);
+		f[12] = TB_ETH_HELLO >> 8;
+		f[13] = TB_ETH_HELLO & 0xff;
+		tb_put32(f + 14, TB_MAGIC_HELLO);
+	}
 	if (!strcmp(name, "desc-oob")) {
 		d[0] = (struct vdesc){ hole, 100, 0, 0 };
 	} else if (!strcmp(name, "desc-straddle")) {

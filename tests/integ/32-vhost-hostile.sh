@@ -24,6 +24,9 @@ vhost_require
 good_pair_start
 check "vhost add" vhost_add vh "$T/vh.sock" --mac 52:54:00:76:32:01
 CASES=${VHOST_CASES:-$("$VHU" --hostile list | cut -f1)}
+# Message cases a backend may accept (QEMU never sends them so, but they are harmless):
+# SET_MEM_TABLE and SET_VRING_ADDR before SET_OWNER/SET_FEATURES.
+LENIENT="before-owner"
 i=0
 for c in $CASES; do
 	i=$((i + 1))
@@ -54,8 +57,12 @@ for c in $CASES; do
 		spawn "h$i" "$VHU" -S "$T/vh.sock" --hostile "$c"
 		wait_bg "h$i" 60
 		check_eq "$c: tb-vhu exit status" "$RC" 0
-		check "$c: closed or refused" grep -qE "^HOSTILE case=$c (conn=closed|conn=open ack=[1-9])" \
-			"$T/h$i.out"
+		case " $LENIENT " in
+		*" $c "*) log "$c: accepted or not, only survival is asked" ;;
+		*) check "$c: closed, refused, or the queue marked broken" eval \
+			"grep -qE '^HOSTILE case=$c (conn=closed|conn=open ack=[1-9])' '$T/h$i.out' ||
+			 vh_broken_above vale0:vh $b0" ;;
+		esac
 		log "$c: $(line_of "h$i" '^HOSTILE') $(vh_record vale0:vh)"
 	fi
 	show "h$i"
@@ -67,17 +74,17 @@ for c in $CASES; do
 		wait_until 20 vh_state_is vale0:vh '*disconn*|*wait*|*listen*|*down*'
 done
 
-# a good frontend after all that: the port is not stuck
-spawn rr "$TBIN/tb-recv" -p vale0:rr -e 7:200 --announce
-check "libptnet receiver ready" wait_line rr '^READY' 20
-spawn good "$VHU" -S "$T/vh.sock" -m 52:54:00:76:32:01 -d "$(mac_of rr)" --send 200 -s 60-1514 \
-	--canary "$CANARY"
+# a good frontend after all that: the port is not stuck.  (Frames to it from
+# a libptnet sender: unicast to the MAC its self-addressed announcement
+# taught the switch, so nothing of this reaches the good pair.)
+spawn good "$VHU" -S "$T/vh.sock" -m 52:54:00:76:32:01 -e 11:200 --canary "$CANARY"
+check "a good frontend connects afterwards" wait_line good '^READY' 30
+spawn gs "$TBIN/tb-send" -p vale0:gs -i 11 -d 52:54:00:76:32:01 -n 200 -s 60-1514
+wait_bg gs 60
+check_eq "a libptnet sender sends it 200 frames" "$RC" 0
 wait_bg good 60
-check_eq "a good frontend afterwards sends its frames" "$RC" 0
+check_eq "the good frontend receives exactly those 200, intact, in order" "$RC" 0
 show good
-wait_bg rr 60
-check_eq "and they all arrive intact (the receiver saw exactly 200)" "$RC" 0
-show rr
 
 good_pair_check
 good_pair_stop

@@ -90,5 +90,15 @@ print(n)
 ' "$1"
 }
 
-vh_state_is() { case "$(vh_state "$1")" in $2) return 0 ;; esac; return 1; }
+# vh_state_is PORT 'GLOB|GLOB...': the state matches one of the globs.
+vh_state_is() {
+	local st p pats
+	st=$(vh_state "$1")
+	IFS='|' read -ra pats <<<"$2"
+	for p in "${pats[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $st == $p ]] && return 0
+	done
+	return 1
+}
 vh_broken_above() { [ "$(vh_broken "$1")" -gt "$2" ]; }
