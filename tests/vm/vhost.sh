@@ -222,7 +222,7 @@ for q in 0 1; do
 		ping -c 2 -W 10 $IP_V2 >/dev/null || exit 1
 		iperf3 -c $IP_V2 -n 2M >/dev/null || exit 1
 		a=\$(ethtool -S eth0 | sed -n 's/^ *tx_queue_${q}_packets: //p')
-		echo \"tx_queue_$q: \$b -> \$a\"; [ \"\$a\" -gt \$((b + 100)) ]"
+		echo \"tx_queue_$q: \$b -> \$a\"; [ \"\$a\" -gt \$((b + 10)) ]"
 done
 vm_run v1 'for q in 0 1; do echo 1 > /sys/class/net/eth0/queues/tx-$q/xps_cpus; done' >/dev/null
 
