@@ -7,6 +7,8 @@ PKGS=(gcc make libc6-dev libmnl-dev libpcap-dev libinih-dev libsystemd-dev pkgco
 	tcpdump tshark python3 iproute2 procps psmisc iperf3 iputils-ping)
 PKGS+=(curl tmux prometheus)	# integ/88-metrics (curl, promtool), integ/89-top (tmux)
 PKGS+=(gnuplot-nox)	# bench/plot.py: the benchmark tables as pictures
+# the vhost-user reference (dpdk-testpmd): bench/vm/run.sh, VHOST_BACKEND=dpdk tests/vm/vhost.sh
+[ "${PTNET_DEPS_PEERS:-}" ] && PKGS+=(dpdk-dev)
 [ "${PTNET_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PTNET_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()
