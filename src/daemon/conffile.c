@@ -32,15 +32,16 @@
 #define CONF_MAX_KEYS	24
 #define CONF_MAX_SECS	(PTD_MAX_TOTAL_PORTS + PTD_MAX_SWITCHES + 1)
 
-enum sec_kind { SEC_PTNETD, SEC_SWITCH, SEC_TAP, SEC_VM, SEC_NKINDS };
+enum sec_kind { SEC_PTNETD, SEC_SWITCH, SEC_TAP, SEC_VM, SEC_VHOST, SEC_NKINDS };
 
-static const char *const kind_name[SEC_NKINDS] = { "ptnetd", "switch", "tap", "vm" };
+static const char *const kind_name[SEC_NKINDS] = { "ptnetd", "switch", "tap", "vm", "vhost" };
 
 /* The keys of each section: for switches and ports, the options of its request. */
 static const char *const sw_keys[] = { "allow-uid", "allow-gid", NULL };
 static const char *const tap_keys[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
 static const char *const vm_keys[] = { "socket", "rings", "tx-rings", "rx-rings", "slots",
 				       "tx-slots", "rx-slots", "buf-size", "mtu", "mac", NULL };
+static const char *const vhost_keys[] = { "socket", "queues", "mac", "client", NULL };
 
 struct conf_kv {
 	char key[32];
@@ -123,12 +124,19 @@ static int conf_err(struct ptd_conf *cf, int line, const char *fmt, ...)
 
 static const char *const *sec_keys(enum sec_kind k)
 {
-	return k == SEC_SWITCH ? sw_keys : k == SEC_TAP ? tap_keys : k == SEC_VM ? vm_keys : NULL;
+	return k == SEC_SWITCH ? sw_keys : k == SEC_TAP ? tap_keys : k == SEC_VM ? vm_keys :
+	       k == SEC_VHOST ? vhost_keys : NULL;
 }
 
 static bool is_port(const struct conf_sec *s)
 {
-	return s->kind == SEC_TAP || s->kind == SEC_VM;
+	return s->kind == SEC_TAP || s->kind == SEC_VM || s->kind == SEC_VHOST;
+}
+
+/* Sections whose ports serve a socket (no two may share one). */
+static bool has_socket(enum sec_kind k)
+{
+	return k == SEC_VM || k == SEC_VHOST;
 }
 
 static struct conf_sec *sec_find(struct ptd_conf *cf, bool port, const char *name)
@@ -363,6 +371,17 @@ static void fmt_tap(char *buf, size_t len, const char *pname, const char *ifname
 	memmove(buf, buf + (buf[0] == ' '), strlen(buf + (buf[0] == ' ')) + 1);
 }
 
+/* A vhost port's canonical options (defaults left out; socket first). */
+static void fmt_vhost(char *buf, size_t len, const char *sock, unsigned int queues, bool client)
+{
+	int n = snprintf(buf, len, "socket=%s", sock);
+
+	if (queues != 1)
+		n += snprintf(buf + n, len - (size_t)n, " queues=%u", queues);
+	if (client)
+		snprintf(buf + n, len - (size_t)n, " client=1");
+}
+
 /* A vm port's canonical options (defaults left out; socket first). */
 static void fmt_vm(char *buf, size_t len, const char *sock, unsigned int ntx, unsigned int nrx,
 		   unsigned int txs, unsigned int rxs, unsigned int bufsz, unsigned int mtu)
@@ -496,6 +515,29 @@ static int check_vm(struct ptd_conf *cf, struct conf_sec *s)
 	return check_mac(cf, s);
 }
 
+/* vhost.c's rules for vhost-add's options. */
+static int check_vhost(struct ptd_conf *cf, struct conf_sec *s)
+{
+	const struct conf_kv *sock = kv_get(s, "socket"), *kv;
+	uint32_t queues = 1;
+	bool client = false;
+
+	if (!sock)
+		return conf_err(cf, s->line, "[vhost %s] needs socket = PATH", s->name);
+	if (sock->val[0] != '/' || strlen(sock->val) >= 108)
+		return conf_err(cf, sock->line, "socket=PATH must be an absolute path of at most "
+				"107 bytes");
+	if ((kv = kv_get(s, "queues")) && ptc_parse_u32(kv->val, 1, PTNET_MAX_RINGS, &queues))
+		return conf_err(cf, kv->line, "queues=%s: must be 1..%d", kv->val, PTNET_MAX_RINGS);
+	if ((kv = kv_get(s, "client"))) {
+		if (strcmp(kv->val, "0") && strcmp(kv->val, "1"))
+			return conf_err(cf, kv->line, "client=%s: must be 0 or 1", kv->val);
+		client = !strcmp(kv->val, "1");
+	}
+	fmt_vhost(s->opts, sizeof(s->opts), sock->val, queues, client);
+	return check_mac(cf, s);
+}
+
 /* Every section, and what sections must not share (interfaces, sockets). */
 static int check_all(struct ptd_conf *cf)
 {
@@ -519,22 +561,24 @@ static int check_all(struct ptd_conf *cf)
 		}
 		if (s->kind == SEC_TAP)
 			check_tap(cf, s, &pn);
+		else if (s->kind == SEC_VHOST)
+			check_vhost(cf, s);
 		else
 			check_vm(cf, s);
 		for (unsigned int j = 0; j < i && !cf->err; j++) {
 			const struct conf_sec *o = &cf->sec[j];
 			const struct conf_kv *a, *b;
 
-			if (o->kind != s->kind)
-				continue;
-			if (s->kind == SEC_VM) {
+			if (has_socket(s->kind) && has_socket(o->kind)) {
 				a = kv_get(s, "socket");
 				b = kv_get(o, "socket");
 				if (!strcmp(a->val, b->val))
-					conf_err(cf, a->line, "socket %s is also [vm %s]'s (line %d)",
-						 a->val, o->name, b->line);
+					conf_err(cf, a->line, "socket %s is also [%s %s]'s (line %d)",
+						 a->val, kind_name[o->kind], o->name, b->line);
 				continue;
 			}
+			if (o->kind != s->kind || s->kind != SEC_TAP)
+				continue;
 			a = kv_get(s, "netns");
 			b = kv_get(o, "netns");
 			if ((!a) != (!b) || (a && strcmp(a->val, b->val)))
@@ -675,7 +719,7 @@ static void describe_get(const char *desc, const char *key, char *out, size_t le
 	}
 }
 
-/* A running tap or vm port in canonical form; false for the other kinds. */
+/* A running tap, vm or vhost port in canonical form; false for the other kinds. */
 static bool port_conf(const struct ptd_port *p, enum sec_kind *kind, char *buf, size_t len)
 {
 	char desc[512], a[128], b[128];
@@ -693,6 +737,13 @@ static bool port_conf(const struct ptd_port *p, enum sec_kind *kind, char *buf, 
 		fmt_vm(buf, len, a, p->ntx, p->nrx, p->txq[0].nslots, p->rxq[0].nslots,
 		       p->buf_size, p->mtu);
 		*kind = SEC_VM;
+		return true;
+	}
+	if (!strcmp(p->ops->name, "vhost")) {
+		describe_get(desc, "socket", a, sizeof(a));
+		describe_get(desc, "mode", b, sizeof(b));
+		fmt_vhost(buf, len, a, p->ntx, !strcmp(b, "client"));
+		*kind = SEC_VHOST;
 		return true;
 	}
 	return false;

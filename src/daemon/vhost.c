@@ -227,33 +227,75 @@ static void ctrl_start_ready(struct vhost_dev *v)
 	}
 }
 
-/* Start every queue pair that is ready and not running. */
+/* Pair I's rings set up for its thread: 0, or -EINVAL (rings outside guest memory). */
+static int qp_prepare(struct vhost_dev *v, unsigned int i)
+{
+	struct ptd_port *p = v->port;
+	struct vhost_qp *q = &v->qp[i];
+	struct vhost_vring *rx = &v->vr[2 * i], *tx = &v->vr[2 * i + 1];
+	bool ev = vhost_has(v, VN_F_EVENT_IDX);
+
+	if (virtq_init(&rx->vq, &v->mem, (uint16_t)rx->num, rx->addr.desc, rx->addr.avail,
+		       rx->addr.used, rx->base, ev) ||
+	    virtq_init(&tx->vq, &v->mem, (uint16_t)tx->num, tx->addr.desc, tx->addr.avail,
+		       tx->addr.used, tx->base, ev)) {
+		q->broken = true;
+		ptnet_stat_add(&p->st.vq_broken, 1);
+		if (!v->broken_why)
+			v->broken_why = "ring addresses outside guest memory or misaligned";
+		LOG_WARN("vhost port %s: queue pair %u: ring addresses outside guest memory "
+			 "or misaligned: the pair stays stopped", p->name, i);
+		if (tx->err >= 0)
+			ptd_notify(tx->err);
+		return -EINVAL;
+	}
+	for (unsigned int r = 2 * i; r < 2 * i + 2; r++)
+		v->vr[r].infl = v->infl && r < v->infl_nq && v->vr[r].num <= v->infl_qsize ?
+				(void *)((uint8_t *)v->infl + v->infl_off +
+					 r * vhost_infl_queue_size(v->infl_qsize)) : NULL;
+	return 0;
+}
+
+/*
+ * Run every queue pair that is ready, and give each RX ring an owner: its
+ * own pair if that runs, else one of the running pairs (round robin).  A
+ * running pair whose set of RX rings changes is restarted.
+ */
 static void qp_start_ready(struct vhost_dev *v)
 {
 	struct ptd_port *p = v->port;
+	uint32_t mask[PTNET_MAX_RINGS] = { 0 };
+	unsigned int run[PTNET_MAX_RINGS], nrun = 0;
+	bool want[PTNET_MAX_RINGS];
 
 	for (unsigned int i = 0; i < v->queues; i++) {
 		struct vhost_qp *q = &v->qp[i];
-		struct vhost_vring *rx = &v->vr[2 * i], *tx = &v->vr[2 * i + 1];
-		bool ev = vhost_has(v, VN_F_EVENT_IDX);
+
+		want[i] = q->running || (!q->broken && vring_ready(v, &v->vr[2 * i]) &&
+					 vring_ready(v, &v->vr[2 * i + 1]) && !qp_prepare(v, i));
+		if (want[i])
+			run[nrun++] = i;
+	}
+	for (unsigned int k = 0; k < v->queues; k++)
+		if (want[k])
+			mask[k] |= 1u << k;
+		else if (nrun)
+			mask[run[k % nrun]] |= 1u << k;
+	for (unsigned int i = 0; i < v->queues; i++) {
+		struct vhost_qp *q = &v->qp[i];
+
+		if (q->running && q->rx_mask != mask[i]) {
+			qp_stop(v, i);
+			if (qp_prepare(v, i))
+				want[i] = false;
+		}
+	}
+	for (unsigned int i = 0; i < v->queues; i++) {
+		struct vhost_qp *q = &v->qp[i];
 		int ret;
 
-		if (q->running || q->broken || !vring_ready(v, rx) || !vring_ready(v, tx))
+		if (!want[i] || q->running)
 			continue;
-		if (virtq_init(&rx->vq, &v->mem, (uint16_t)rx->num, rx->addr.desc, rx->addr.avail,
-			       rx->addr.used, rx->base, ev) ||
-		    virtq_init(&tx->vq, &v->mem, (uint16_t)tx->num, tx->addr.desc, tx->addr.avail,
-			       tx->addr.used, tx->base, ev)) {
-			q->broken = true;
-			ptnet_stat_add(&p->st.vq_broken, 1);
-			if (!v->broken_why)
-				v->broken_why = "ring addresses outside guest memory or misaligned";
-			LOG_WARN("vhost port %s: queue pair %u: ring addresses outside guest memory "
-				 "or misaligned: the pair stays stopped", p->name, i);
-			if (tx->err >= 0)
-				ptd_notify(tx->err);
-			continue;
-		}
 		if (!p->running) {
 			/* First pair of this connection: the rings start afresh. */
 			for (unsigned int j = 0; j < v->queues; j++) {
@@ -261,11 +303,12 @@ static void qp_start_ready(struct vhost_dev *v)
 
 				o->tx_head = p->txq[j].hwcur;
 				ptd_txq_reset(&p->txq[j], o->tx_head);
-				ptd_rxq_reset(&p->rxq[j], o->rx_head);
-				ptnet_csb_appl_write(p->rxq[j].atok, o->rx_head, o->rx_head);
+				ptd_rxq_reset(&p->rxq[j], v->rx_head[j]);
+				ptnet_csb_appl_write(p->rxq[j].atok, v->rx_head[j], v->rx_head[j]);
 			}
 			ptd_port_set_running(p, true);
 		}
+		q->rx_mask = mask[i];
 		ret = -pthread_create(&q->thread, NULL, vhost_qp_main, q);
 		if (ret) {
 			LOG_ERR("vhost port %s: cannot start queue pair %u: %s", p->name, i,
@@ -281,15 +324,21 @@ static void inflight_drop(struct vhost_dev *v)
 	if (v->infl)
 		munmap(v->infl, v->infl_size);
 	v->infl = NULL;
-	v->infl_size = 0;
+	v->infl_size = v->infl_off = 0;
+	v->infl_nq = v->infl_qsize = 0;
+	for (unsigned int r = 0; r < VHOST_MAX_VRINGS; r++)
+		v->vr[r].infl = NULL;
 	closefd(&v->infl_fd);
 }
 
-/* Back to the state of a fresh connection: nothing negotiated, nothing mapped. */
-static void dev_reset(struct vhost_dev *v)
+/*
+ * Back to the state of a fresh connection: nothing negotiated, nothing
+ * mapped.  Touches no switch state (vhost_free calls it after the switch
+ * may be gone); the callers turn forwarding off.
+ */
+static void dev_release(struct vhost_dev *v)
 {
 	qp_stop_all(v);
-	ptd_port_set_running(v->port, false);
 	for (unsigned int r = 0; r < VHOST_MAX_VRINGS; r++) {
 		struct vhost_vring *vr = &v->vr[r];
 
@@ -309,6 +358,13 @@ static void dev_reset(struct vhost_dev *v)
 	v->features_set = false;
 	v->hdr_len = PTNET_VNET_HDR_LEN;
 	v->broken_why = NULL;
+}
+
+static void dev_reset(struct vhost_dev *v)
+{
+	qp_stop_all(v);
+	ptd_port_set_running(v->port, false);
+	dev_release(v);
 }
 
 static void start_connect(struct vhost_dev *v);
@@ -367,14 +423,6 @@ static struct vhost_vring *vring_of(struct vhost_dev *v, uint32_t idx)
 	return &v->vr[idx];
 }
 
-/* Per queue: a header of 16 bytes and 16 bytes per descriptor (virtio split layout). */
-static size_t inflight_queue_size(uint16_t qsize)
-{
-	size_t s = 16 + 16 * (size_t)qsize;
-
-	return (s + 63) & ~(size_t)63;
-}
-
 static int get_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 {
 	struct vhu_inflight in = m->p.inflight;
@@ -384,7 +432,8 @@ static int get_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 	if (!in.num_queues || in.num_queues > VHOST_MAX_VRINGS || !in.queue_size ||
 	    in.queue_size > VQ_MAX_NUM)
 		return -EINVAL;
-	size = inflight_queue_size(in.queue_size) * in.num_queues;
+	size = vhost_infl_queue_size(in.queue_size) * in.num_queues;
+	qp_stop_all(v);
 	inflight_drop(v);
 	fd = memfd_create("ptnet-vhost-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
@@ -404,6 +453,15 @@ static int get_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 	}
 	v->infl_fd = fd;
 	v->infl_size = size;
+	v->infl_nq = in.num_queues;
+	v->infl_qsize = in.queue_size;
+	for (unsigned int i = 0; i < in.num_queues; i++) {
+		struct vhost_infl_q *iq = (void *)((uint8_t *)v->infl +
+						   i * vhost_infl_queue_size(in.queue_size));
+
+		iq->version = 1;
+		iq->desc_num = in.queue_size;
+	}
 	in.mmap_size = size;
 	in.mmap_offset = 0;
 	return vhu_reply(v->sock, m->req, &in, sizeof(in), fd);
@@ -417,6 +475,10 @@ static int set_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 	void *map;
 
 	if (!in->mmap_size || in->mmap_size > (64u << 20) || in->mmap_offset > (64u << 20) ||
+	    !in->num_queues || in->num_queues > VHOST_MAX_VRINGS || !in->queue_size ||
+	    in->queue_size > VQ_MAX_NUM ||
+	    in->mmap_size < vhost_infl_queue_size(in->queue_size) * in->num_queues ||
+	    (in->mmap_offset & 63) ||
 	    fstat(fd, &st) < 0 || (uint64_t)st.st_size < in->mmap_offset + in->mmap_size ||
 	    !(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK)) {
 		close(fd);
@@ -428,10 +490,14 @@ static int set_inflight(struct vhost_dev *v, const struct vhu_msg *m)
 		close(fd);
 		return -EINVAL;
 	}
+	qp_stop_all(v);
 	inflight_drop(v);
 	v->infl = map;
 	v->infl_size = in->mmap_offset + in->mmap_size;
 	v->infl_fd = fd;
+	v->infl_off = (size_t)in->mmap_offset;
+	v->infl_nq = in->num_queues;
+	v->infl_qsize = in->queue_size;
 	return 0;
 }
 
@@ -731,7 +797,7 @@ static int vhost_create(struct ptd *d, struct ptd_port *p, const void *conf, str
 		if (!q->lin || !q->seg)
 			return ptd_err(e, -ENOMEM, "out of memory");
 		q->tx_head = p->txq[i].hwcur;
-		q->rx_head = 0;
+		v->rx_head[i] = 0;
 	}
 	v->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (v->timer_fd < 0)
@@ -802,7 +868,7 @@ static void vhost_free(struct ptd *d, struct ptd_port *p)
 	p->priv = NULL;
 	if (v) {
 		vhu_reader_reset(&v->rd);
-		dev_reset(v);
+		dev_release(v);		/* off the switch already: no forwarding to stop */
 		closefd(&v->timer_fd);
 		for (unsigned int i = 0; i < PTNET_MAX_RINGS; i++) {
 			closefd(&v->qp[i].stop_efd);

@@ -8,7 +8,12 @@
  * 2i+1 (guest TX: frames come out), served by one thread with the port's
  * ring pair i: TX ring i filled by that thread from the guest and pushed
  * to the switch (ptd_txq_push, like a TAP queue), RX ring i filled by the
- * workers and copied by the thread into the guest's buffers.
+ * workers and copied by the thread into the guest's buffers.  The switch
+ * fills every RX ring whatever the guest enabled (a sender's TX ring j
+ * goes to RX ring j % rings), so the RX rings of pairs that do not run
+ * are drained by the running ones (rx_mask, reassigned by vhost.c with
+ * the threads stopped): a guest using fewer queues than offered loses
+ * nothing.
  *
  * The control thread changes a queue pair's state only while its thread
  * is stopped (joined); the threads only read the device state.
@@ -56,6 +61,31 @@
 
 struct vhost_dev;
 
+/*
+ * GET/SET_INFLIGHT_FD: per virtqueue, the split-ring layout of the
+ * vhost-user spec: a 16-byte header, then one 16-byte record per
+ * descriptor, set while ptnetd holds the chain and cleared when its used
+ * element is written; used_idx follows each publication.  The front-end
+ * keeps the memfd across a backend restart.  ptnetd writes it and never
+ * reads it back: for net, resuming at the used index (what the VMM does)
+ * neither loses nor duplicates a chain, since a TX chain's used element is
+ * published before its frame is forwarded and an RX chain is only used
+ * once filled.
+ */
+struct vhost_infl_desc {
+	uint8_t inflight, padding[5];
+	uint16_t next;
+	uint64_t counter;
+};
+
+struct vhost_infl_q {
+	uint64_t features;
+	uint16_t version, desc_num, last_batch_head, used_idx;
+	struct vhost_infl_desc desc[];
+};
+_Static_assert(sizeof(struct vhost_infl_desc) == 16 && sizeof(struct vhost_infl_q) == 16,
+	       "inflight layout");
+
 struct vhost_vring {
 	uint32_t num;
 	struct vhu_addr addr;
@@ -65,6 +95,7 @@ struct vhost_vring {
 	uint16_t base;			/* where the ring (re)starts */
 	int kick, call, err;		/* the front-end's eventfds, or -1 */
 	struct virtq vq;		/* valid while the pair's thread runs */
+	struct vhost_infl_q *infl;	/* its inflight record, or NULL */
 };
 
 /* One queue pair: its thread and the thread's private state. */
@@ -74,9 +105,10 @@ struct vhost_qp {
 	pthread_t thread;
 	bool running;			/* thread started (control thread's view) */
 	bool broken;			/* a virtqueue was malformed: stays stopped */
-	int stop_efd, irq_rfd, epfd;
+	int stop_efd, irq_rfd, epfd;	/* irq_rfd: RX ring IDX's notifications */
+	uint32_t rx_mask;		/* RX rings the thread drains (set while stopped) */
 	/* thread-private */
-	uint32_t tx_head, rx_head, max_slots;
+	uint32_t tx_head, max_slots;
 	bool rx_wait;			/* frames pending, no guest buffers: wait for a kick */
 	bool tx_armed;
 	struct virtq_chain c;
@@ -85,6 +117,7 @@ struct vhost_qp {
 	uint32_t rlens[VHOST_RX_CHAINS];
 	uint8_t *lin, *seg;		/* software offload scratch (frames the guest cannot take) */
 	uint64_t drops_norx, segs;
+	uint64_t infl_counter;
 };
 
 struct vhost_dev {
@@ -106,10 +139,12 @@ struct vhost_dev {
 	struct vhu_mem mem;
 	struct vhost_vring vr[VHOST_MAX_VRINGS];
 	struct vhost_qp qp[PTNET_MAX_RINGS];
+	uint32_t rx_head[PTNET_MAX_RINGS];	/* RX ring k: next slot (its owner thread's) */
 	/* GET/SET_INFLIGHT_FD */
 	int infl_fd;
 	void *infl;
-	size_t infl_size;
+	size_t infl_size, infl_off;
+	uint16_t infl_nq, infl_qsize;	/* queues and descriptors the region holds */
 	bool ctrl_running, ctrl_broken;	/* the control queue (served by the control thread) */
 	uint8_t guest_mac[6];		/* CTRL_MAC_ADDR_SET */
 	uint16_t pairs;			/* CTRL_MQ_VQ_PAIRS_SET */
@@ -120,6 +155,13 @@ struct vhost_dev {
 static inline bool vhost_has(const struct vhost_dev *v, unsigned int bit)
 {
 	return (v->features >> bit) & 1;
+}
+
+/* Bytes of one queue's inflight record for QSIZE descriptors (64-byte aligned). */
+static inline size_t vhost_infl_queue_size(uint16_t qsize)
+{
+	return (sizeof(struct vhost_infl_q) + sizeof(struct vhost_infl_desc) * (size_t)qsize + 63) &
+	       ~(size_t)63;
 }
 
 /* vhost_net.c: the thread of queue pair Q (arg: struct vhost_qp *). */

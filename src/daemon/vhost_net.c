@@ -35,7 +35,7 @@
 #define VH_BATCH	64
 #define VH_SPIN_US	30
 
-enum { EV_TXKICK, EV_RXKICK, EV_IRQ, EV_STOP };
+enum { EV_TXKICK, EV_RXKICK, EV_STOP, EV_IRQ /* + RX ring index */ };
 
 static uint64_t now_us(void)
 {
@@ -56,6 +56,28 @@ static void call(struct vhost_qp *q, struct vhost_vring *vr)
 		ptd_notify(vr->call);
 		ptnet_stat_add(&q->dev->port->st.irqs, 1);
 	}
+}
+
+/* The inflight record (vhost.h): chain HEAD held, released, the used index published. */
+static void infl_set(struct vhost_qp *q, struct vhost_vring *vr, uint16_t head)
+{
+	if (vr->infl) {
+		vr->infl->desc[head].counter = ++q->infl_counter;
+		vr->infl->desc[head].inflight = 1;
+	}
+}
+
+static void infl_clear(struct vhost_vring *vr, uint16_t head)
+{
+	if (vr->infl)
+		vr->infl->desc[head].inflight = 0;
+}
+
+/* Release: the cleared records before the index (for a front-end that reads them later). */
+static void infl_used(struct vhost_vring *vr)
+{
+	if (vr->infl)
+		ptnet_store_release(&vr->infl->used_idx, vr->vq.published);
 }
 
 /* A queue turned out malformed: count, tell the front-end, log once. */
@@ -94,6 +116,7 @@ static unsigned int guest_to_switch(struct vhost_qp *q)
 
 		if (r <= 0)
 			break;
+		infl_set(q, vr, c->head);
 		chains++;
 		len = c->out_len;
 		if (len < hl + PTNET_ETH_MIN_LEN || len - hl > VHOST_MAX_FRAME) {
@@ -102,6 +125,7 @@ static unsigned int guest_to_switch(struct vhost_qp *q)
 			else
 				big++;
 			virtq_push(&vr->vq, c->head, 0);
+			infl_clear(vr, c->head);
 			continue;
 		}
 		/* The switch's 12-byte header first; a legacy 10-byte one gets num_buffers 0. */
@@ -126,12 +150,14 @@ static unsigned int guest_to_switch(struct vhost_qp *q)
 		}
 		q->tx_head = j;
 		virtq_push(&vr->vq, c->head, 0);
+		infl_clear(vr, c->head);
 		pushed = true;
 	}
 	if (vr->vq.broken)
 		broke(q, vr);
 	if (chains) {
 		virtq_publish(&vr->vq);		/* before forwarding: see the top */
+		infl_used(vr);
 		call(q, vr);
 	}
 	if (pushed)
@@ -202,16 +228,19 @@ static int to_guest(struct vhost_qp *q, struct vhost_vring *vr, struct vh_frame 
 
 		if (r < 0)
 			return -1;
-		if (r == 0 || nchains == VHOST_RX_CHAINS || nr + c->nin > VHOST_RX_IOV) {
+		if (r == 0 || nchains == VHOST_RX_CHAINS || nr + c->nin > VHOST_RX_IOV ||
+		    (!mrg && c->in_len < total) || (nchains == 0 && c->in_len < hl)) {
+			/* Give back what was taken for this frame. */
+			for (unsigned int i = 0; i < nchains; i++)
+				infl_clear(vr, q->rheads[i]);
 			virtq_unpop(&vr->vq, (uint16_t)(nchains + (r > 0)));
-			if (r == 0)
-				return 0;
-			return -1;	/* a frame in more pieces than we gather: drop it */
+			/*
+			 * No buffer yet: wait.  Otherwise drop: a frame in more pieces
+			 * than we gather, or buffers too small (the guest's problem).
+			 */
+			return r == 0 ? 0 : -1;
 		}
-		if ((!mrg && c->in_len < total) || (nchains == 0 && c->in_len < hl)) {
-			virtq_unpop(&vr->vq, (uint16_t)(nchains + 1));
-			return -1;	/* buffers too small for the frame: the guest's problem */
-		}
+		infl_set(q, vr, c->head);
 		memcpy(&q->riov[nr], &c->iov[c->nout], c->nin * sizeof(struct iovec));
 		nr += c->nin;
 		q->rheads[nchains] = c->head;
@@ -230,6 +259,7 @@ static int to_guest(struct vhost_qp *q, struct vhost_vring *vr, struct vh_frame 
 		uint32_t l = rem < q->rlens[i] ? rem : q->rlens[i];
 
 		virtq_push(&vr->vq, q->rheads[i], l);
+		infl_clear(vr, q->rheads[i]);
 		rem -= l;
 	}
 	return 1;
@@ -345,23 +375,22 @@ static int deliver(struct vhost_qp *q, struct vhost_vring *vr, struct ptd_frag *
 	return 1;
 }
 
-/* Switch -> guest.  Returns frames handled. */
-static unsigned int switch_to_guest(struct vhost_qp *q)
+/* RX ring K (owned by this thread) -> the guest.  Returns frames handled. */
+static unsigned int ring_to_guest(struct vhost_qp *q, unsigned int kr)
 {
 	struct vhost_dev *v = q->dev;
 	struct ptd_port *p = v->port;
 	struct vhost_vring *vr = &v->vr[2 * q->idx];
-	struct ptd_rxq *rx = &p->rxq[q->idx];
-	uint32_t n = rx->nslots, hwtail, hwcur;
+	struct ptd_rxq *rx = &p->rxq[kr];
+	uint32_t n = rx->nslots, hwtail, hwcur, head = v->rx_head[kr];
 	unsigned int frames = 0;
 
 	ptnet_csb_appl_read(rx->ktoa, &hwtail, &hwcur);	/* A2 */
 	if (hwtail >= n)
 		return 0;
-	q->rx_wait = false;
-	while (q->rx_head != hwtail && frames < 4 * VH_BATCH) {
+	while (head != hwtail && frames < 4 * VH_BATCH) {
 		struct ptd_frag fr[NETMAP_MAX_FRAGS];
-		uint32_t j = q->rx_head, k = 0, total = 0;
+		uint32_t j = head, k = 0, total = 0;
 		const struct netmap_slot *s;
 
 		do {
@@ -379,16 +408,37 @@ static unsigned int switch_to_guest(struct vhost_qp *q)
 			q->rx_wait = true;	/* no guest buffers: keep the frame */
 			break;
 		}
-		q->rx_head = j;
+		head = j;
 		frames++;
 		if (vr->vq.broken) {
 			broke(q, vr);
 			break;
 		}
 	}
-	if (frames)
-		ptnet_csb_appl_write(rx->atok, q->rx_head, q->rx_head);	/* A1: release */
+	if (frames) {
+		v->rx_head[kr] = head;
+		ptnet_csb_appl_write(rx->atok, head, head);	/* A1: release */
+	}
+	return frames;
+}
+
+/*
+ * Switch -> guest: every RX ring this thread owns (its own, and those of
+ * queue pairs the guest has not enabled) into its guest RX queue.
+ */
+static unsigned int switch_to_guest(struct vhost_qp *q)
+{
+	struct vhost_dev *v = q->dev;
+	struct ptd_port *p = v->port;
+	struct vhost_vring *vr = &v->vr[2 * q->idx];
+	unsigned int frames = 0;
+
+	q->rx_wait = false;
+	for (unsigned int kr = 0; kr < v->queues && !q->rx_wait && !q->broken; kr++)
+		if (q->rx_mask & (1u << kr))
+			frames += ring_to_guest(q, kr);
 	virtq_publish(&vr->vq);
+	infl_used(vr);
 	call(q, vr);
 	if (q->drops_norx) {
 		ptnet_stat_add(&p->st.drop_no_rxbuf, q->drops_norx);
@@ -416,12 +466,12 @@ static bool qp_sleep(struct vhost_qp *q)
 	struct ptd_port *p = v->port;
 	struct vhost_vring *rxv = &v->vr[2 * q->idx], *txv = &v->vr[2 * q->idx + 1];
 	struct ptd_txq *tx = &p->txq[q->idx];
-	struct ptd_rxq *rx = &p->rxq[q->idx];
+	uint32_t irq_on = 0;
 	bool tx_room = !q->broken &&
 		       tx->nslots - 1 - ptnet_idx_dist(tx->hwcur, q->tx_head, tx->nslots) >=
 		       q->max_slots;
-	bool stop = false, rx_irq = false, rx_kick = false, tx_kick = false;
-	struct epoll_event ev[4];
+	bool stop = false, rx_kick = false, tx_kick = false;
+	struct epoll_event ev[8];
 	int nev;
 
 	if (!q->broken) {
@@ -431,10 +481,16 @@ static bool qp_sleep(struct vhost_qp *q)
 			if (virtq_notify_on(&rxv->vq))
 				goto busy;
 		} else {
-			/* N1 (application side) on RX ring i: frames from the switch. */
-			rx_irq = true;
-			if (ptnet_csb_appl_enable(rx->atok, rx->ktoa) != q->rx_head)
-				goto busy;
+			/* N1 (application side) on each RX ring it owns: frames from the switch. */
+			for (unsigned int kr = 0; kr < v->queues; kr++) {
+				struct ptd_rxq *rx = &p->rxq[kr];
+
+				if (!(q->rx_mask & (1u << kr)))
+					continue;
+				irq_on |= 1u << kr;
+				if (ptnet_csb_appl_enable(rx->atok, rx->ktoa) != v->rx_head[kr])
+					goto busy;
+			}
 		}
 		if (tx_room) {
 			tx_kick = true;
@@ -448,28 +504,27 @@ static bool qp_sleep(struct vhost_qp *q)
 		epoll_ctl(q->epfd, EPOLL_CTL_MOD, txv->kick, &e);
 		q->tx_armed = tx_room;
 	}
-	nev = epoll_wait(q->epfd, ev, 4, -1);
+	nev = epoll_wait(q->epfd, ev, 8, -1);
 	for (int i = 0; i < nev; i++) {
-		switch (ev[i].data.u32) {
-		case EV_TXKICK:
+		uint32_t what = ev[i].data.u32;
+
+		if (what == EV_TXKICK) {
 			drain(txv->kick);
 			ptnet_stat_add(&p->st.kicks, 1);
-			break;
-		case EV_RXKICK:
+		} else if (what == EV_RXKICK) {
 			drain(rxv->kick);
-			break;
-		case EV_IRQ:
-			drain(q->irq_rfd);
-			break;
-		default:
+		} else if (what == EV_STOP) {
 			stop = true;
+		} else if (what - EV_IRQ < v->queues) {
+			drain(v->qp[what - EV_IRQ].irq_rfd);
 		}
 	}
 busy:
 	if (rx_kick)
 		virtq_notify_off(&rxv->vq);
-	if (rx_irq)
-		ptnet_csb_appl_disable(rx->atok);
+	for (unsigned int kr = 0; kr < v->queues; kr++)
+		if (irq_on & (1u << kr))
+			ptnet_csb_appl_disable(p->rxq[kr].atok);
 	if (tx_kick)
 		virtq_notify_off(&txv->vq);
 	return stop;
@@ -489,8 +544,12 @@ void *vhost_qp_main(void *arg)
 	epoll_ctl(q->epfd, EPOLL_CTL_ADD, v->vr[2 * q->idx + 1].kick, &e);
 	e.data.u32 = EV_RXKICK;
 	epoll_ctl(q->epfd, EPOLL_CTL_ADD, v->vr[2 * q->idx].kick, &e);
-	e.data.u32 = EV_IRQ;
-	epoll_ctl(q->epfd, EPOLL_CTL_ADD, q->irq_rfd, &e);
+	for (unsigned int kr = 0; kr < v->queues; kr++) {
+		if (!(q->rx_mask & (1u << kr)))
+			continue;
+		e.data.u32 = EV_IRQ + kr;
+		epoll_ctl(q->epfd, EPOLL_CTL_ADD, v->qp[kr].irq_rfd, &e);
+	}
 	e.data.u32 = EV_STOP;
 	epoll_ctl(q->epfd, EPOLL_CTL_ADD, q->stop_efd, &e);
 	/* Kicks off while polling; the guest's RX kicks only when we wait for buffers. */
@@ -518,7 +577,9 @@ void *vhost_qp_main(void *arg)
 	}
 	epoll_ctl(q->epfd, EPOLL_CTL_DEL, v->vr[2 * q->idx + 1].kick, NULL);
 	epoll_ctl(q->epfd, EPOLL_CTL_DEL, v->vr[2 * q->idx].kick, NULL);
-	epoll_ctl(q->epfd, EPOLL_CTL_DEL, q->irq_rfd, NULL);
+	for (unsigned int kr = 0; kr < v->queues; kr++)
+		if (q->rx_mask & (1u << kr))
+			epoll_ctl(q->epfd, EPOLL_CTL_DEL, v->qp[kr].irq_rfd, NULL);
 	epoll_ctl(q->epfd, EPOLL_CTL_DEL, q->stop_efd, NULL);
 	return NULL;
 }

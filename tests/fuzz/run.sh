@@ -114,7 +114,8 @@ dicts() {
 		"tap-add " "tap-del " "vm-add " "vale0:" "rings=" "tx-rings=" "rx-rings=" "slots=" \
 		"tx-slots=" "rx-slots=" "buf-size=" "vnet-hdr=12" "mac=" "mtu=" "allow-uid=" \
 		"allow-gid=" "socket=" "netns=" "queues=" "@conf:" "0x" "vm-del " "monitor " \
-		"target=vale0:" "dir=tx" "dir=rx" "filter=" "0028000000000000" "0006000000040000"; do
+		"target=vale0:" "dir=tx" "dir=rx" "filter=" "0028000000000000" "0006000000040000" \
+		"vhost-add " "vhost-del " "client=1"; do
 		printf '"%s"\n' "$k" >>"$OUT/ctl.dict"
 	done
 	: >"$OUT/portname.dict"

@@ -107,6 +107,10 @@ static void print_list(const struct recs *rs)
 			       get(p, "tx_rings"), get(p, "rx_rings"), get(p, "tx_slots"),
 			       get(p, "rx_slots"), get(p, "buf_size"), get(p, "vnet_hdr"),
 			       get(p, "pid"));
+			if (!strcmp(get(p, "kind"), "vhost"))
+				printf("  %-20s %s %s, queues %s/%s, features %s, socket %s\n", "",
+				       get(p, "mode"), get(p, "state"), get(p, "active"),
+				       get(p, "queues"), get(p, "features"), get(p, "socket"));
 		}
 	}
 }
