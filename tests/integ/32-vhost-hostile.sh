@@ -13,7 +13,11 @@
 # canary in its guest memory, and the next case connects afresh to the same
 # socket (a reconnect).  At the end a good frontend still works, the good
 # pair's frames are all intact and accounted for.  Skips (77) without a
-# vhost kind.  VHOST_CASES="a b" runs only those cases.
+# vhost kind.  This script runs the descriptor and chain cases;
+# 35-vhost-hostile-rx.sh sources it with VHOST_PART=2 for the indirect, avail,
+# garbage and RX cases, 34-vhost-hostile-msg.sh with VHOST_KIND=message for
+# the message cases (each part stays well inside the runner's timeout on a
+# loaded machine).  VHOST_CASES="a b" runs only those cases.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost-lib.sh"
 
@@ -23,7 +27,13 @@ vhost_require
 
 good_pair_start
 check "vhost add" vhost_add vh "$T/vh.sock" --mac 52:54:00:76:32:01
-CASES=${VHOST_CASES:-$("$VHU" --hostile list | cut -f1)}
+KIND=${VHOST_KIND:-ring}
+# ring cases: descriptors and chains here, the rest (PART=2) in 35-vhost-hostile-rx.sh
+PART=${VHOST_PART:-1}
+CASES=${VHOST_CASES:-$("$VHU" --hostile list | awk -F'\t' -v k="$KIND" -v part="$PART" '
+	$2 != k { next }
+	k == "ring" && (($1 ~ /^(indirect-|avail-|garbage|rx-)/) != (part == 2)) { next }
+	{ print $1 }')}
 # Message cases a backend may accept (QEMU never sends them so, but they are harmless):
 # SET_MEM_TABLE and SET_VRING_ADDR before SET_OWNER/SET_FEATURES.
 LENIENT="before-owner"
@@ -63,7 +73,7 @@ for c in $CASES; do
 			"grep -qE '^HOSTILE case=$c (conn=closed|conn=open ack=[1-9])' '$T/h$i.out' ||
 			 vh_broken_above vale0:vh $b0" ;;
 		esac
-		log "$c: $(line_of "h$i" '^HOSTILE') $(vh_record vale0:vh)"
+		log "$c: $(line_of "h$i" '^HOSTILE')"
 	fi
 	show "h$i"
 	if ! alive "$PTNETD_PID"; then
