@@ -562,17 +562,18 @@ static void tx_put(struct vq *q, unsigned int s, const uint8_t *f, uint32_t len,
 	q->inflight++;
 }
 
+/* Sleep until the backend calls on A or B, at most MS (the callers look at
+ * the used rings whatever woke them: a call only shortens the wait). */
 static void wait_call(struct vq *a, struct vq *b, int ms)
 {
 	struct pollfd pfd[2] = { { a->call, POLLIN, 0 }, { b ? b->call : -1, POLLIN, 0 } };
 	uint64_t v;
 
-	if (poll(pfd, 2, ms) > 0) {
-		if (pfd[0].revents & POLLIN && read(a->call, &v, 8) < 0)
-			(void)0;
-		if (b && pfd[1].revents & POLLIN && read(b->call, &v, 8) < 0)
-			(void)0;
-	}
+	if (poll(pfd, 2, ms) <= 0)
+		return;
+	for (int i = 0; i < 2; i++)
+		if ((pfd[i].revents & POLLIN) && read(pfd[i].fd, &v, 8) != 8)
+			v = 0; /* (non-blocking: another wakeup drained it) */
 }
 
 static int sock_closed(void)
