@@ -10,6 +10,8 @@ PKGS+=(gnuplot-nox)	# bench/plot.py: the benchmark tables as pictures
 PKGS+=(sockperf)	# bench/tcp.sh: the TCP request/response rate
 # bench/run.sh --memif: the pipes' peer, DPDK memif zero-copy (only when asked for)
 [ "${PTNET_DEPS_MEMIF:-}" ] && PKGS+=(dpdk dpdk-dev librte-net-memif23)
+# the vhost-user reference (dpdk-testpmd net_vhost): bench/vm/run.sh, VHOST_BACKEND=dpdk tests/vm/vhost.sh
+[ "${PTNET_DEPS_PEERS:-}" ] && PKGS+=(dpdk dpdk-dev librte-net-vhost23)
 [ "${PTNET_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$PTNET_DEPS_EXTRA" && PKGS+=("${extra[@]}")
 
 missing=()

@@ -171,6 +171,10 @@ fi
 if [ -x "$ROOT/tests/vm/run.sh" ] && [ -z "${NO_VM:-}" ]; then
 	TIMEOUT=${VM_TIMEOUT:-900} run_one "vm/run" "$ROOT/tests/vm/run.sh"
 fi
+# 7. Stock virtio-net guests on vhost-user ports, a ptnet guest and a tap (tests/vm/vhost.sh).
+if [ -x "$ROOT/tests/vm/vhost.sh" ] && [ -z "${NO_VM:-}" ]; then
+	TIMEOUT=${VM_TIMEOUT:-900} run_one "vm/vhost" "$ROOT/tests/vm/vhost.sh"
+fi
 
 echo "# total $(secs $(($(date +%s%N) - t_start))), logs in $LOGDIR"
 echo "$npass passed, $nfail failed, $nskip skipped"

@@ -5,6 +5,11 @@
 #   ptnet       two guests with the ptnet driver on ptnetd's vale0 (VM ports)
 #   virtio-tap  two identical guests with virtio-net-pci on tap devices in a
 #               Linux bridge, inside a private network namespace
+#   vhost       two identical guests with virtio-net-pci on vhost-user: ptnetd's
+#               vhost ports (vale1, --client: QEMU listens with server=on)
+#   dpdk        the same two vhost-user guests, booted again after the rounds
+#               with dpdk-testpmd net_vhost (io forward) serving their sockets
+#               (the reference; it busy-polls a core, so it runs only then)
 #
 # Measured per round (rounds alternate which setup goes first):
 #   TCP throughput   iperf3 -c, D seconds, receiver's Gbit/s
@@ -14,6 +19,11 @@
 #
 # usage: bench/vm/run.sh [-r ROUNDS] [-d SECONDS] [--rings N] [--slots S]
 #                        [--buf-size B] [--wait-quiet S] [-o DIR]
+#                        [--no-vhost] [--no-dpdk] [--install-peers]
+# --install-peers: apt-get install the reference's package (dpdk-dev, which
+# has dpdk-testpmd) when it is missing; without it a missing testpmd only
+# skips the dpdk setup (with a message).  vhost is skipped when this ptnetd
+# has no vhost-user port kind.
 # --wait-quiet S: before each round wait up to S seconds until the machine,
 # apart from this benchmark's processes, is less than 10 % busy.
 # Needs root (netns, tap, bridge), QEMU, python3; exit 77 if unavailable.
@@ -26,6 +36,9 @@ RINGS=1
 PORT_OPTS=()
 OUT=
 QUIET=0
+VHOST=1
+DPDK=1
+INSTALL_PEERS=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-r) ROUNDS=$2; shift 2 ;;
@@ -35,7 +48,10 @@ while [ $# -gt 0 ]; do
 	--buf-size) PORT_OPTS+=(--buf-size "$2"); shift 2 ;;
 	-o) OUT=$2; shift 2 ;;
 	--wait-quiet) QUIET=$2; shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--no-vhost) VHOST=0; shift ;;
+	--no-dpdk) DPDK=0; shift ;;
+	--install-peers) INSTALL_PEERS=1; shift ;;
+	-h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -76,10 +92,74 @@ boot_virtio() {
 }
 boot_virtio va tapva 02:72:00:00:00:0a
 boot_virtio vb tapvb 02:72:00:00:00:0b
-for g in pa pb va vb; do
+GUESTS="pa pb va vb"
+
+# The vhost-user guests: QEMU listens (server=on), ptnetd or testpmd connects.
+# (a vhost-del of nothing tells: "unknown request" without the kind, ENOENT with it)
+if [ "$VHOST" = 1 ] && "$PTNETCTL" vhost del vale1:nothing 2>&1 | grep -qE "unknown (request|command)"; then
+	log "this ptnetd has no vhost-user port kind: no vhost and dpdk setups"
+	VHOST=0
+fi
+# vale1 persists while the vhost ports come and go between the two backends
+[ "$VHOST" = 1 ] && { "$PTNETCTL" switch add vale1 >/dev/null || exit 1; }
+TESTPMD_PID=
+if [ "$VHOST" = 1 ] && [ "$DPDK" = 1 ] && ! command -v dpdk-testpmd >/dev/null; then
+	if [ "$INSTALL_PEERS" = 1 ]; then
+		log "installing the reference: dpdk-dev (dpdk-testpmd)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dpdk-dev >&2 || true
+	fi
+	if ! command -v dpdk-testpmd >/dev/null; then
+		log "dpdk-testpmd not installed (Debian dpdk-dev; --install-peers): no dpdk setup"
+		DPDK=0
+	fi
+fi
+[ "$VHOST" = 1 ] || DPDK=0
+VM_EXTRA_CLEANUP="$VM_EXTRA_CLEANUP"'; [ -n "$TESTPMD_PID" ] && kill "$TESTPMD_PID" 2>/dev/null; rm -rf "/var/run/dpdk/ptvmb$$"'
+# vhost_backend ptnetd|dpdk|none: who serves the vhost-user guests' sockets.
+vhost_backend() {
+	"$PTNETCTL" vhost del vale1:ua >/dev/null 2>&1
+	"$PTNETCTL" vhost del vale1:ub >/dev/null 2>&1
+	if [ -n "$TESTPMD_PID" ]; then
+		kill "$TESTPMD_PID" 2>/dev/null
+		vm_wait_exit "$TESTPMD_PID" 30 >/dev/null 2>&1
+		TESTPMD_PID=
+	fi
+	case $1 in
+	ptnetd)
+		"$PTNETCTL" vhost add vale1:ua --socket "$T/ua.vhu" --client --mac 02:74:00:00:00:0a >/dev/null &&
+			"$PTNETCTL" vhost add vale1:ub --socket "$T/ub.vhu" --client --mac 02:74:00:00:00:0b >/dev/null ;;
+	dpdk)
+		dpdk-testpmd -l 0-1 --no-huge -m 512 --no-pci --file-prefix=ptvmb$$ \
+			--vdev "net_vhost0,iface=$T/ua.vhu,queues=1,client=1" \
+			--vdev "net_vhost1,iface=$T/ub.vhu,queues=1,client=1" \
+			-- --nb-cores=1 --forward-mode=io --auto-start --stats-period 3600 \
+			--total-num-mbufs=32768 </dev/null >>"$OUT/testpmd.log" 2>&1 &
+		TESTPMD_PID=$! ;;
+	esac
+}
+# vhost_link_up: the vhost-user guests have carrier and reach each other.
+vhost_link_up() {
+	vm_run ua -t 60 'for i in $(seq 300); do [ "$(cat /sys/class/net/eth0/carrier)" = 1 ] && break; sleep 0.1; done
+		ping -c 1 -W 2 10.77.3.2 >/dev/null || ping -c 1 -W 5 10.77.3.2 >/dev/null' >/dev/null
+}
+if [ "$VHOST" = 1 ]; then
+	boot_vhost() {
+		vm_boot "$1" -object memory-backend-memfd,id=mem,size=256M,share=on -machine memory-backend=mem \
+			-chardev "socket,id=c0,path=$T/$1.vhu,server=on,wait=off" \
+			-netdev vhost-user,id=n0,chardev=c0 \
+			-device "virtio-net-pci,netdev=n0,mac=$2,romfile=,vectors=0,mrg_rxbuf=on"
+	}
+	boot_vhost ua 02:74:00:00:00:0a
+	boot_vhost ub 02:74:00:00:00:0b
+	vm_wait 60 eval "[ -S '$T/ua.vhu' ] && [ -S '$T/ub.vhu' ]" ||
+		{ echo "the vhost-user guests do not listen" >&2; exit 1; }
+	vhost_backend ptnetd || exit 1
+	GUESTS="$GUESTS ua ub"
+fi
+for g in $GUESTS; do
 	vm_ready $g 180 || exit 1
 done
-log "4 guests up"
+log "guests up: $GUESTS"
 
 # Network configuration.  ptnet: 10.77.1.0/24; virtio: 10.77.2.0/24 (private
 # guests on private switches; nothing leaves them).
@@ -91,14 +171,26 @@ vm_run pa "set -- 10.77.1.1; $cfg_ptnet" || exit 1
 vm_run pb "set -- 10.77.1.2; $cfg_ptnet" || exit 1
 vm_run va "set -- 10.77.2.1; $cfg_virtio" || exit 1
 vm_run vb "set -- 10.77.2.2; $cfg_virtio" || exit 1
-for s in "pa 10.77.1.2" "va 10.77.2.2"; do
+CONN="pa 10.77.1.2|va 10.77.2.2"
+SERVERS="pb vb"
+if [ "$VHOST" = 1 ]; then
+	vm_run ua "set -- 10.77.3.1; $cfg_virtio" || exit 1
+	vm_run ub "set -- 10.77.3.2; $cfg_virtio" || exit 1
+	CONN="$CONN|ua 10.77.3.2"
+	SERVERS="$SERVERS ub"
+fi
+IFS='|' read -ra conns <<<"$CONN"
+for s in "${conns[@]}"; do
 	set -- $s
 	vm_run "$1" -t 30 "ping -c 2 -W 5 $2 >/dev/null" || { echo "no connectivity from $1" >&2; exit 1; }
 done
-for g in pb vb; do
+for g in $SERVERS; do
 	vm_run $g 'iperf3 -s -D >/dev/null 2>&1; (tcprr -s >/dev/null 2>&1 &); sleep 0.3' >/dev/null
 done
-echo "setups: ptnet (vale0, $RINGS ring pair(s) ${PORT_OPTS[*]}) vs virtio-net-pci + tap + bridge; TCG, -smp 1 -m 256" > "$OUT/env.txt"
+SETUPS="ptnet (vale0, $RINGS ring pair(s) ${PORT_OPTS[*]}) vs virtio-net-pci + tap + bridge"
+[ "$VHOST" = 1 ] && SETUPS="$SETUPS vs virtio-net-pci + vhost-user on ptnetd (vale1)"
+[ "$DPDK" = 1 ] && SETUPS="$SETUPS vs the same guests on dpdk-testpmd net_vhost io fwd"
+echo "setups: $SETUPS; TCG, -smp 1 -m 256" > "$OUT/env.txt"
 { uname -a; "$QEMU" --version | head -1; nproc; } >> "$OUT/env.txt"
 
 RES=$OUT/samples.txt
@@ -156,15 +248,57 @@ for r in $(seq "$ROUNDS"); do
 	wait_quiet
 	log "round $r/$ROUNDS"
 	if [ $((r % 2)) = 1 ]; then order="ptnet virtio-tap"; else order="virtio-tap ptnet"; fi
+	if [ "$VHOST" = 1 ]; then
+		if [ $((r % 2)) = 1 ]; then order="$order vhost"; else order="vhost $order"; fi
+	fi
 	for s in $order; do
-		if [ $s = ptnet ]; then iperf_once pa 10.77.1.2 ptnet; else iperf_once va 10.77.2.2 virtio-tap; fi
+		case $s in
+		ptnet) iperf_once pa 10.77.1.2 ptnet ;;
+		virtio-tap) iperf_once va 10.77.2.2 virtio-tap ;;
+		vhost) iperf_once ua 10.77.3.2 vhost ;;
+		esac
 	done
 	for s in $order; do
-		if [ $s = ptnet ]; then rr_once pa 10.77.1.2 ptnet; else rr_once va 10.77.2.2 virtio-tap; fi
+		case $s in
+		ptnet) rr_once pa 10.77.1.2 ptnet ;;
+		virtio-tap) rr_once va 10.77.2.2 virtio-tap ;;
+		vhost) rr_once ua 10.77.3.2 vhost ;;
+		esac
 	done
 	pktgen_once
+	# the reference: the same vhost-user guests, testpmd instead of ptnetd (then back)
 done
 "$PTNETCTL" stats > "$OUT/ptnetd-stats.txt" 2>&1
+
+# The reference: the same two vhost-user guests (same image, same QEMU command
+# line) booted again with testpmd serving their sockets.  Not switched under
+# running guests: QEMU fixes a device's features with its first backend and
+# refuses one that lacks any (testpmd has no TSO: "vhost lacks feature mask").
+if [ "$DPDK" = 1 ]; then
+	log "reference: ua, ub again on dpdk-testpmd net_vhost (io forward)"
+	vm_kill ua TERM
+	vm_kill ub TERM
+	vhost_backend none
+	rm -f "$T/ua.vhu" "$T/ub.vhu"
+	boot_vhost ua 02:74:00:00:00:0a
+	boot_vhost ub 02:74:00:00:00:0b
+	vm_wait 60 eval "[ -S '$T/ua.vhu' ] && [ -S '$T/ub.vhu' ]" &&
+		vhost_backend dpdk && vm_ready ua 180 && vm_ready ub 180 &&
+		vm_run ua "set -- 10.77.3.1; $cfg_virtio" >/dev/null &&
+		vm_run ub "set -- 10.77.3.2; $cfg_virtio" >/dev/null &&
+		vm_run ub 'iperf3 -s -D >/dev/null 2>&1; (tcprr -s >/dev/null 2>&1 &); sleep 0.3' >/dev/null &&
+		vm_wait 60 vhost_link_up
+	if [ $? = 0 ]; then
+		for r in $(seq "$ROUNDS"); do
+			wait_quiet
+			iperf_once ua 10.77.3.2 dpdk
+			rr_once ua 10.77.3.2 dpdk
+		done
+	else
+		log "the reference guests did not come up on testpmd: no dpdk samples"
+	fi
+	vhost_backend none
+fi
 
 python3 - "$RES" "$OUT/summary.txt" "$OUT/summary.tsv" <<'EOF'
 import sys, statistics
@@ -176,29 +310,37 @@ for line in open(sys.argv[1]):
 def med(s, m):
     v = rows.get((s, m))
     return statistics.median(v) if v else None
-out = []
-out.append("%-28s %14s %14s %8s" % ("metric (median)", "ptnet", "virtio+tap", "ratio"))
+setups = [s for s in ("ptnet", "virtio-tap", "vhost", "dpdk") if any(k[0] == s for k in rows)]
+heads = {"ptnet": "ptnet", "virtio-tap": "virtio+tap", "vhost": "vhost-user", "dpdk": "dpdk-testpmd"}
+ratios = [r for r in (("ptnet", "virtio-tap"), ("vhost", "virtio-tap"), ("vhost", "dpdk"))
+          if r[0] in setups and r[1] in setups]
+out = ["%-28s" % "metric (median)" + "".join("%14s" % heads[s] for s in setups) +
+       "".join("%18s" % ("%s/%s" % r) for r in ratios)]
 for m, label, fmt in (("tcp_gbps", "TCP throughput, Gbit/s", "%.2f"),
                       ("rr_per_s", "TCP RR, transactions/s", "%.0f"),
                       ("pktgen_mpps", "pktgen native 60 B, Mpps", "%.3f")):
-    a, b = med("ptnet", m), med("virtio-tap", m)
-    sa = fmt % a if a is not None else "-"
-    sb = fmt % b if b is not None else "-"
-    ratio = "%.2fx" % (a / b) if a and b else "-"
-    out.append("%-28s %14s %14s %8s" % (label, sa, sb, ratio))
-    for s_ in ("ptnet", "virtio-tap"):
+    line = "%-28s" % label
+    for s_ in setups:
+        a = med(s_, m)
+        line += "%14s" % (fmt % a if a is not None else "-")
+    for a_, b_ in ratios:
+        a, b = med(a_, m), med(b_, m)
+        line += "%18s" % ("%.2fx" % (a / b) if a and b else "-")
+    out.append(line)
+    for s_ in setups:
         v = rows.get((s_, m))
         if v:
             tsv.write("%s\t%s\t%g\t%g\t%g\n" % (label, s_, statistics.median(v), min(v), max(v)))
 out.append("samples: " + "; ".join("%s %s: %s" % (s, m, " ".join("%.4g" % x for x in v))
                                    for (s, m), v in sorted(rows.items())))
-a, b = med("ptnet", "tcp_gbps"), med("virtio-tap", "tcp_gbps")
-if a and b:
-    out.append("target ptnet TCP >= 1.5x virtio-net+tap: %s (%.2fx)" % ("met" if a / b >= 1.5 else "NOT met", a / b))
+for a_, b_, want in (("ptnet", "virtio-tap", 1.5), ("vhost", "virtio-tap", 1.5), ("vhost", "dpdk", 1.0)):
+    a, b = med(a_, "tcp_gbps"), med(b_, "tcp_gbps")
+    if a and b:
+        out.append("target %s TCP >= %.1fx %s: %s (%.2fx)" % (a_, want, b_, "met" if a / b >= want else "NOT met", a / b))
 text = "\n".join(out)
 print(text)
 open(sys.argv[2], "w").write(text + "\n")
 EOF
 python3 "$ROOT/bench/plot.py" "$OUT/summary.tsv" "$OUT/summary.png" \
-	"bench/vm/run.sh: two guests, ptnet vs virtio-net+tap+bridge (TCG; medians, min..max)"
+	"bench/vm/run.sh: two guests: ptnet, virtio-net+tap+bridge, vhost-user on ptnetd, on testpmd (TCG; medians, min..max)"
 echo "# results in $OUT"
