@@ -18,10 +18,14 @@ struct ptd_outmsg;
 /*
  * Replies that could not be sent yet, at most this many bytes per
  * connection (text, descriptors and bookkeeping).  The largest replies are
- * generated whole by one request: stats of 512 ports is 512 records of about
- * 560 bytes (+ 24 of bookkeeping) = 300 KiB; a full MAC table (1024 entries)
- * is 1024 fdb records of about 90 (+ 24) bytes = 115 KiB, so 1 MiB holds
- * either three times over, or the fdb of 9 full switches.  A connection whose
+ * generated whole by one request: stats of 512 ports is 512 records of 390
+ * bytes (integ/27 measures 302 records, 117 KB), at most about 560 with long
+ * names, + 24 of bookkeeping each: under 300 KiB; a full MAC table (1024
+ * entries) is 1024 fdb records of about 90 (+ 24) bytes = 115 KiB, so 1 MiB
+ * holds either three times over, or the fdb of 9 full switches (a bigger
+ * reply is made whole before any of it is sent, so it always drops the
+ * client: that would need a dump that resumes as the client reads).  A
+ * connection whose
  * queue would grow past it is dropped.  Worst case for ptnetd:
  * PTD_MAX_CONNS x 1 MiB.
  */
