@@ -25,9 +25,8 @@ struct ptd_outmsg;
  * holds either three times over, or the fdb of 9 full switches (a bigger
  * reply is made whole before any of it is sent, so it always drops the
  * client: that would need a dump that resumes as the client reads).  A
- * connection whose
- * queue would grow past it is dropped.  Worst case for ptnetd:
- * PTD_MAX_CONNS x 1 MiB.
+ * connection whose queue would grow past it is dropped.  Worst case for
+ * ptnetd: PTD_MAX_CONNS x 1 MiB.
  */
 #define PTD_CONN_OUTQ_MAX	(1u << 20)
 
