@@ -616,6 +616,8 @@ static void on_conn(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 		if (c->outq) {
 			if (events & (EPOLLHUP | EPOLLERR))
 				ptd_ctl_close(d, c);
+			else
+				update_events(d, c);	/* (lines may come from elsewhere) */
 			return;
 		}
 		update_events(d, c);
