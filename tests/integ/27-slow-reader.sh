@@ -4,13 +4,14 @@
 # socket holds about net.unix.max_dgram_qlen (10) messages; ptnetd keeps
 # the rest of a reply in the connection's output queue until the client
 # reads.  With 300 ports (held by a python client over the raw protocol,
-# attach with 64 slots each), stats is 303 lines:
+# attach with 64 slots each), stats is 303 lines; 16 senders on vale2 make
+# 16 fdb records:
 #   slow     sends stats and reads nothing until ptnetd has certainly
 #            answered (its receive queue is non-empty, then a second client's
 #            hello was answered: ptnetd is single-threaded, so the whole reply
 #            was made before it); the receive queue stays as it was while the
 #            other client is served; then every record arrives, in the order
-#            of a fast reader's reply, then ok count=N.
+#            of a fast reader's reply, then ok count=N.  The same for fdb.
 #   pipeline sends stats again and again without reading, as long as its
 #            socket takes them: ptnetd stays responsive to others, its VmRSS
 #            grows by less than 32 MiB, and reading at last gets every reply
@@ -22,12 +23,16 @@
 . "$(dirname "$0")/lib.sh"
 
 start_ptnetd -w 1
+# 16 senders of one frame each on vale2: 16 fdb records, more than a socket holds.
+for i in $(seq 1 16); do spawn "s$i" "$TBIN/tb-send" -p "vale2:s$i" -n 1 --hold; done
+for i in $(seq 1 16); do wait_line "s$i" '^DONE' 30 || fail "vale2:s$i sent its frame"; done
 
 python3 - "$PTNET_SOCKET" "$PTNETD_PID" >"$T/slow.out" 2>&1 <<'PY'
 import array, fcntl, os, socket, sys, termios, time
 
 path, pid = sys.argv[1], int(sys.argv[2])
 NPORTS = 300
+NRECS = NPORTS + 16 + 3	# ports, the senders on vale2, 3 switches
 fails = 0
 
 def check(desc, ok):
@@ -118,7 +123,7 @@ hello(fast)
 fast.send(b"stats")
 want, end = reply(fast)
 check("a fast reader gets %d stats records, then %s" % (len(want), end),
-      len(want) == NPORTS + 2 and end == "ok count=%d" % (NPORTS + 2))
+      len(want) == NRECS and end == "ok count=%d" % (NRECS))
 print("# the reply: %d bytes of records" % sum(len(r) for r in want), flush=True)
 base_fds = nfds_ptnetd()
 print("# ptnetd has %d descriptors" % base_fds, flush=True)
@@ -135,10 +140,25 @@ check("the slow reader's socket holds what it held (%d bytes): the rest waits in
 check("and a third time", other_ok())
 got, end = reply(slow)
 check("the slow reader gets every record (%d), then %s" % (len(got), end),
-      len(got) == len(want) and end == "ok count=%d" % (NPORTS + 2))
+      len(got) == len(want) and end == "ok count=%d" % (NRECS))
 names = lambda recs: [r.split()[2] for r in recs]
 check("in the order of the fast reader's reply", names(got) == names(want))
 slow.close()
+
+# The same for fdb vale2.
+fdb = conn()
+hello(fdb)
+fdb.send(b"fdb vale2")
+want_fdb, end = reply(fdb)
+check("a fast reader gets 16 fdb records, then %s" % end,
+      len(want_fdb) == 16 and end == "ok count=16")
+fdb.send(b"fdb vale2")
+check("ptnetd started answering fdb to the slow reader", wait_for(lambda: inq(fdb) > 0))
+check("another client is served while it reads nothing", other_ok())
+got, end = reply(fdb)
+check("the slow fdb reader gets every record (%d) in order, then %s" % (len(got), end),
+      [r.split()[3] for r in got] == [r.split()[3] for r in want_fdb] and end == "ok count=16")
+fdb.close()
 
 # pipeline: ask again and again without reading.
 rss0 = rss_kib()
@@ -162,7 +182,7 @@ check("ptnetd's VmRSS grew by less than 32 MiB (%d -> %d KiB)" % (rss0, rss1),
 whole = True
 for k in range(asked):
     got, end = reply(pipe)
-    whole &= names(got) == names(want) and end == "ok count=%d" % (NPORTS + 2)
+    whole &= names(got) == names(want) and end == "ok count=%d" % (NRECS)
 check("reading at last, every one of the %d replies comes whole and in order" % asked, whole)
 pipe.close()
 
@@ -198,7 +218,7 @@ hello(s)
 s.send(b"list")
 recs, end = reply(s)
 check("the ports those clients attached are gone",
-      not any(" name=vale0:zz" in r for r in recs) and end == "ok count=%d" % (NPORTS + 2))
+      not any(" name=vale0:zz" in r for r in recs) and end == "ok count=%d" % (NRECS))
 s.close()
 for h in holders:
     h.close()
@@ -208,6 +228,6 @@ rc=$?
 sed 's/^/  /' "$T/slow.out"
 check_eq "python client: every check passed" "$rc" 0
 check "ptnetd is alive and answers" ctl_ok
-check "the ports are gone with their connections" wait_until 20 eval \
-	"[ \"\$($PTNETCTL --json list | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r.get(\"type\") == \"port\"))')\" = 0 ]"
+check "the python client's ports are gone with their connections (the 16 senders stay)" wait_until 20 eval \
+	"[ \"\$($PTNETCTL --json list | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r.get(\"type\") == \"port\"))')\" = 16 ]"
 finish
