@@ -13,7 +13,7 @@
  * queue, with its descriptors, until EPOLLOUT says the client read.  While
  * a connection has queued output no further request is read from it, so
  * replies keep their order and pipelining cannot grow the queue; a client
- * that lets it reach PTD_CONN_OUTQ_MAX is disconnected.  Anything that does
+ * that lets it reach PTD_CONN_OUTQ_MAX (root: _ROOT) is disconnected.  Anything that does
  * not parse gets "err ..." and nothing else happens.
  */
 #include <errno.h>
@@ -74,6 +74,11 @@ static void outq_free(struct ptd_conn *c)
 	c->outq_bytes = 0;
 }
 
+static size_t outq_max(const struct ptd_conn *c)
+{
+	return c->cr.uid == 0 ? PTD_CONN_OUTQ_MAX_ROOT : PTD_CONN_OUTQ_MAX;
+}
+
 /*
  * Queue MSG with FDS: fds[0..keep) stay ptnetd's (queued as duplicates, so
  * that what is sent later is what was meant even if ptnetd closes them
@@ -86,7 +91,7 @@ static bool outq_add(struct ptd_conn *c, const char *msg, size_t len, const int 
 	struct ptd_outmsg *m;
 	unsigned int i;
 
-	if (c->outq_bytes + size > PTD_CONN_OUTQ_MAX) {
+	if (c->outq_bytes + size > outq_max(c)) {
 		c->outq_full = true;
 		return false;
 	}
@@ -598,8 +603,8 @@ static void drop_unread(struct ptd *d, struct ptd_conn *c)
 {
 	d->ctl_unread_drops++;
 	LOG_RATELIMIT(1, "dropping control client pid %d uid %u: it did not read its replies "
-		      "(%zu bytes queued, limit %u)", (int)c->pid, (unsigned)c->cr.uid,
-		      c->outq_bytes, PTD_CONN_OUTQ_MAX);
+		      "(%zu bytes queued, limit %zu)", (int)c->pid, (unsigned)c->cr.uid,
+		      c->outq_bytes, outq_max(c));
 	ptd_ctl_close(d, c);
 }
 

@@ -25,10 +25,13 @@ struct ptd_outmsg;
  * holds either three times over, or the fdb of 9 full switches (a bigger
  * reply is made whole before any of it is sent, so it always drops the
  * client: that would need a dump that resumes as the client reads).  A
- * connection whose queue would grow past it is dropped.  Worst case for
- * ptnetd: PTD_MAX_CONNS x 1 MiB.
+ * connection whose queue would grow past it is dropped.  Root's connections
+ * (at most PTD_ROOT_CONNS beyond the others') may queue 16 MiB: the fdb of
+ * the default 64 switches, all full, is about 7 MiB.  Worst case for ptnetd:
+ * 1024 x 1 MiB + 32 x 16 MiB.
  */
 #define PTD_CONN_OUTQ_MAX	(1u << 20)
+#define PTD_CONN_OUTQ_MAX_ROOT	(16u << 20)
 
 struct ptd_conn {
 	struct ptd_ev ev;

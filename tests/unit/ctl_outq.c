@@ -5,8 +5,8 @@
  * arrives meanwhile is not read until they are sent (then it is answered
  * after them); the connection watches EPOLLOUT only while lines wait; a
  * client that lets PTD_CONN_OUTQ_MAX fill is marked to be dropped, with
- * the queue never above the limit; closing frees everything (descriptors
- * counted in /proc/self/fd).
+ * the queue never above the limit (root's is larger: _ROOT); closing frees
+ * everything (descriptors counted in /proc/self/fd).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -118,6 +118,23 @@ int main(void)
 	close(sp[1]);
 	CHECK_EQ(open_fds(), fds0 - 2, "no descriptor left behind");
 	CHECK_EQ(d.nconns, 0, "no connection left");
+
+	/* Root's connections may queue more (a full fdb of many switches). */
+	cr.uid = 0;
+	REQUIRE(!socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sp),
+		"socketpair");
+	REQUIRE(!ptd_ctl_conn_new(&d, sp[0], &cr, 1, &c), "root's conn");
+	for (nlines = 0; nlines < 10000 && !c->send_failed; nlines++)
+		ptd_ctl_rec(c, "rec n=%d %s%s%s%s", nlines, pad, pad, pad, pad);
+	CHECK(c->send_failed && c->outq_full, "root's overflow marks it too (after %d lines)",
+	      nlines);
+	CHECK(c->outq_bytes <= PTD_CONN_OUTQ_MAX_ROOT &&
+	      c->outq_bytes > PTD_CONN_OUTQ_MAX_ROOT - 8192,
+	      "root's queue filled up to its limit: %zu bytes", c->outq_bytes);
+	ptd_ctl_close(&d, c);
+	ptd_defer_run(&d);
+	close(sp[1]);
+	CHECK_EQ(open_fds(), fds0 - 2, "no descriptor left behind");
 	close(d.epfd);
 	return t_done("ctl_outq");
 }
