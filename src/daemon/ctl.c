@@ -7,9 +7,14 @@
  * requests themselves are elsewhere: the core ones in requests.c, each
  * kind's in its own file (ptd_port_ops.requests).  Replies are built here
  * only: "ok [text]" for a handler's 0, "err ENAME message" for its -errno.
- * The control thread never blocks on a client: sends are non-blocking and
- * a client that does not read its replies is disconnected.  Anything that
- * does not parse gets "err ..." and nothing else happens.
+ * The control thread never blocks on a client: sends are non-blocking, and
+ * a line the client's socket cannot take now (a SOCK_SEQPACKET peer queues
+ * only net.unix.max_dgram_qlen messages) waits in the connection's output
+ * queue, with its descriptors, until EPOLLOUT says the client read.  While
+ * a connection has queued output no further request is read from it, so
+ * replies keep their order and pipelining cannot grow the queue; a client
+ * that lets it reach PTD_CONN_OUTQ_MAX (root: _ROOT) is disconnected.  Anything that does
+ * not parse gets "err ..." and nothing else happens.
  */
 #include <errno.h>
 #include <grp.h>
@@ -33,12 +38,143 @@
 static void on_conn(struct ptd *d, struct ptd_ev *ev, uint32_t events);
 static void on_listen(struct ptd *d, struct ptd_ev *ev, uint32_t events);
 
-static void send_line(struct ptd_conn *c, const char *msg, const int *fds, unsigned int nfds)
+/* One line that could not be sent yet: NFDS descriptors (ours), then LEN bytes. */
+struct ptd_outmsg {
+	struct ptd_outmsg *next;
+	uint32_t len, nfds;
+	int fds[];		/* then the text */
+};
+
+static size_t outmsg_size(size_t len, unsigned int nfds)
 {
-	if (c->send_failed || c->closed)
+	return sizeof(struct ptd_outmsg) + nfds * sizeof(int) + len;
+}
+
+static const char *outmsg_text(const struct ptd_outmsg *m)
+{
+	return (const char *)&m->fds[m->nfds];
+}
+
+static void outmsg_free(struct ptd_outmsg *m)
+{
+	for (unsigned int i = 0; i < m->nfds; i++)
+		close(m->fds[i]);
+	free(m);
+}
+
+static void outq_free(struct ptd_conn *c)
+{
+	while (c->outq) {
+		struct ptd_outmsg *m = c->outq;
+
+		c->outq = m->next;
+		outmsg_free(m);
+	}
+	c->outq_tail = &c->outq;
+	c->outq_bytes = 0;
+}
+
+static size_t outq_max(const struct ptd_conn *c)
+{
+	return c->cr.uid == 0 ? PTD_CONN_OUTQ_MAX_ROOT : PTD_CONN_OUTQ_MAX;
+}
+
+/*
+ * Queue MSG with FDS: fds[0..keep) stay ptnetd's (queued as duplicates, so
+ * that what is sent later is what was meant even if ptnetd closes them
+ * meanwhile), fds[keep..nfds) are taken over.  False if it cannot be queued.
+ */
+static bool outq_add(struct ptd_conn *c, const char *msg, size_t len, const int *fds,
+		     unsigned int nfds, unsigned int keep)
+{
+	size_t size = outmsg_size(len, nfds);
+	struct ptd_outmsg *m;
+	unsigned int i;
+
+	if (c->outq_bytes + size > outq_max(c)) {
+		c->outq_full = true;
+		return false;
+	}
+	m = malloc(size);
+	if (!m)
+		return false;
+	m->next = NULL;
+	m->len = (uint32_t)len;
+	m->nfds = 0;
+	for (i = 0; i < nfds; i++) {
+		int fd = i < keep ? fcntl(fds[i], F_DUPFD_CLOEXEC, 0) : fds[i];
+
+		if (fd < 0)
+			break;
+		m->fds[m->nfds++] = fd;
+	}
+	if (i < nfds) {
+		/* Out of descriptors: ours go, the rest are the caller's to close. */
+		while (m->nfds > keep)
+			m->nfds--;
+		outmsg_free(m);
+		return false;
+	}
+	memcpy(&m->fds[nfds], msg, len);
+	*c->outq_tail = m;
+	c->outq_tail = &m->next;
+	c->outq_bytes += size;
+	return true;
+}
+
+/*
+ * Send MSG with FDS now if nothing waits before it and the socket takes it,
+ * else queue it.  fds[keep..nfds) are handed over: closed once sent (or
+ * once it failed), whichever way.  A line that can be neither sent nor
+ * queued marks the client to be dropped.
+ */
+static void send_line(struct ptd_conn *c, const char *msg, const int *fds, unsigned int nfds,
+		      unsigned int keep)
+{
+	size_t len = strlen(msg);
+	int ret = -EAGAIN;
+
+	if (!c->send_failed && !c->closed) {
+		if (!c->outq)
+			ret = ptd_send_fds(c->fd, msg, len, fds, nfds);
+		if (ret == -EAGAIN && outq_add(c, msg, len, fds, nfds, keep))
+			return;		/* the queue has the given fds now */
+		if (ret)
+			c->send_failed = true;
+	}
+	for (unsigned int i = keep; i < nfds; i++)
+		close(fds[i]);
+}
+
+/* Send what waits, oldest first, until the socket is full.  <0: drop the client. */
+static int outq_flush(struct ptd_conn *c)
+{
+	while (c->outq) {
+		struct ptd_outmsg *m = c->outq;
+		int ret = ptd_send_fds(c->fd, outmsg_text(m), m->len, m->fds, m->nfds);
+
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret)
+			return ret;
+		c->outq = m->next;
+		if (!c->outq)
+			c->outq_tail = &c->outq;
+		c->outq_bytes -= outmsg_size(m->len, m->nfds);
+		outmsg_free(m);
+	}
+	return 0;
+}
+
+/* Requests while nothing waits to be sent; only the way out while something does. */
+static void update_events(struct ptd *d, struct ptd_conn *c)
+{
+	uint32_t want = c->outq ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+
+	if (c->closed || c->events == want)
 		return;
-	if (ptd_send_fds(c->fd, msg, strlen(msg), fds, nfds))
-		c->send_failed = true;
+	ptd_ev_mod(d, &c->ev, want);
+	c->events = want;
 }
 
 void ptd_ctl_rec(struct ptd_conn *c, const char *fmt, ...)
@@ -49,7 +185,7 @@ void ptd_ctl_rec(struct ptd_conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	send_line(c, buf, NULL, 0);
+	send_line(c, buf, NULL, 0, 0);
 }
 
 /* A reply line is sent as a record is. */
@@ -319,7 +455,9 @@ int ptd_ctl_conn_new(struct ptd *d, int fd, const struct ptd_cred *cr, pid_t pid
 	c->fd = fd;
 	c->cr = *cr;
 	c->pid = pid;
-	ret = ptd_ev_add(d, &c->ev, fd, EPOLLIN | EPOLLRDHUP, on_conn);
+	c->outq_tail = &c->outq;
+	c->events = EPOLLIN | EPOLLRDHUP;
+	ret = ptd_ev_add(d, &c->ev, fd, c->events, on_conn);
 	if (ret) {
 		free(c);
 		return ret;
@@ -338,6 +476,7 @@ void ptd_ctl_close(struct ptd *d, struct ptd_conn *c)
 	ptd_ev_del(d, &c->ev);
 	close(c->fd);
 	c->fd = -1;
+	outq_free(c);		/* unsent replies and the descriptors they carried */
 	if (c->port)
 		ptd_port_destroy(d, c->port);
 	c->port = NULL;
@@ -452,20 +591,45 @@ static int handle(struct ptd *d, struct ptd_conn *c, char *msg)
 		char line[PTC_MAX_MSG];
 
 		snprintf(line, sizeof(line), "ok%s%s", r->text[0] ? " " : "", r->text);
-		send_line(c, line, r->fds, r->nfds);
-		/* Handed over (or never will be): ptnetd's copies go. */
-		for (unsigned int i = r->give_from; i < r->nfds; i++)
-			close(r->fds[i]);
+		/* fds[give_from..) are handed over (or never will be): ptnetd's copies go. */
+		send_line(c, line, r->fds, r->nfds, r->give_from);
 	}
 	free(r);
 	return 0;
+}
+
+/* Drop C, which let its output queue fill: logged once per connection. */
+static void drop_unread(struct ptd *d, struct ptd_conn *c)
+{
+	d->ctl_unread_drops++;
+	LOG_RATELIMIT(1, "dropping control client pid %d uid %u: it did not read its replies "
+		      "(%zu bytes queued, limit %zu)", (int)c->pid, (unsigned)c->cr.uid,
+		      c->outq_bytes, outq_max(c));
+	ptd_ctl_close(d, c);
 }
 
 static void on_conn(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 {
 	struct ptd_conn *c = ptd_container_of(ev, struct ptd_conn, ev);
 
-	for (int rounds = 0; rounds < 16 && !c->closed; rounds++) {
+	/* Whatever woke us, what waits goes first: no request is read before it is sent. */
+	if (c->outq) {
+		if (outq_flush(c) < 0) {
+			ptd_ctl_close(d, c);
+			return;
+		}
+		if (c->outq) {
+			if (events & (EPOLLHUP | EPOLLERR))
+				ptd_ctl_close(d, c);
+			else
+				update_events(d, c);	/* (lines may come from elsewhere) */
+			return;
+		}
+		update_events(d, c);
+		if (!(events & EPOLLIN))
+			return;		/* level-triggered: requests wake us again */
+	}
+	for (int rounds = 0; rounds < 16 && !c->closed && !c->outq; rounds++) {
 		char buf[PTC_MAX_MSG + 1];
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
 		/* No msg_control: any fds a client sends are discarded by the kernel. */
@@ -485,22 +649,32 @@ static void on_conn(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 				return;
 			}
 			sendf(c, "err EINVAL empty request");
-			continue;
-		}
-		if (mh.msg_flags & MSG_TRUNC) {
+		} else if (mh.msg_flags & MSG_TRUNC) {
 			sendf(c, "err EMSGSIZE request longer than %d bytes", PTC_MAX_MSG);
-			continue;
-		}
-		if (memchr(buf, '\0', (size_t)n)) {
+		} else if (memchr(buf, '\0', (size_t)n)) {
 			sendf(c, "err EINVAL request contains a NUL byte");
-			continue;
+		} else {
+			buf[n] = '\0';
+			if (handle(d, c, buf) < 0) {
+				ptd_ctl_close(d, c);
+				return;
+			}
 		}
-		buf[n] = '\0';
-		if (handle(d, c, buf) < 0 || c->send_failed) {
-			ptd_ctl_close(d, c);
+		if (c->closed)
+			return;		/* the request closed it (detach of its own peer...) */
+		if (c->send_failed) {
+			if (c->outq_full)
+				drop_unread(d, c);
+			else
+				ptd_ctl_close(d, c);
 			return;
 		}
 	}
-	if (!c->closed && (events & (EPOLLHUP | EPOLLERR)))
+	if (c->closed)
+		return;
+	if (events & (EPOLLHUP | EPOLLERR)) {
 		ptd_ctl_close(d, c);
+		return;
+	}
+	update_events(d, c);
 }

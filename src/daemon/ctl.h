@@ -13,6 +13,25 @@
 #include "daemon/daemon.h"
 
 struct ptd_port;
+struct ptd_outmsg;
+
+/*
+ * Replies that could not be sent yet, at most this many bytes per
+ * connection (text, descriptors and bookkeeping).  The largest replies are
+ * generated whole by one request: stats of 512 ports is 512 records of 390
+ * bytes (integ/27 measures 302 records, 117 KB), at most about 560 with long
+ * names, + 24 of bookkeeping each: under 300 KiB; a full MAC table (1024
+ * entries) is 1024 fdb records of about 90 (+ 24) bytes = 115 KiB, so 1 MiB
+ * holds either three times over, or the fdb of 9 full switches (a bigger
+ * reply is made whole before any of it is sent, so it always drops the
+ * client: that would need a dump that resumes as the client reads).  A
+ * connection whose queue would grow past it is dropped.  Root's connections
+ * (at most PTD_ROOT_CONNS beyond the others') may queue 16 MiB: the fdb of
+ * the default 64 switches, all full, is about 7 MiB.  Worst case for ptnetd:
+ * 1024 x 1 MiB + 32 x 16 MiB.
+ */
+#define PTD_CONN_OUTQ_MAX	(1u << 20)
+#define PTD_CONN_OUTQ_MAX_ROOT	(16u << 20)
 
 struct ptd_conn {
 	struct ptd_ev ev;
@@ -21,6 +40,11 @@ struct ptd_conn {
 	bool hello;
 	bool closed;
 	bool send_failed;		/* a reply could not be sent: drop the client */
+	bool outq_full;			/* ... because it let PTD_CONN_OUTQ_MAX fill */
+	uint32_t events;		/* what its epoll registration watches */
+	/* Unsent lines, oldest first; no request is read while there are any. */
+	struct ptd_outmsg *outq, **outq_tail;
+	size_t outq_bytes;
 	struct ptd_cred cr;
 	pid_t pid;
 	struct ptd_port *port;		/* attached port (lifeline), if any */
@@ -57,7 +81,10 @@ int ptd_ctl_conn_new(struct ptd *d, int fd, const struct ptd_cred *cr, pid_t pid
 		     struct ptd_conn **out);
 void ptd_ctl_close(struct ptd *d, struct ptd_conn *c);
 void ptd_ctl_resume(struct ptd *d);
-/* Send one "rec ..." line (or any line); on failure the client is dropped later. */
+/*
+ * Send one "rec ..." line (or any line); queued if the client does not read
+ * now, and the client is dropped later if it cannot be sent or queued.
+ */
 void ptd_ctl_rec(struct ptd_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * Port options (ptc_opt_apply: rings, slots, buf-size, ...) among tokens

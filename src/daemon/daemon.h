@@ -81,6 +81,7 @@ struct ptd {
 	uint64_t mem;			/* all port regions */
 	bool stopping;
 	bool accept_paused;		/* out of descriptors: not listening for now */
+	uint64_t ctl_unread_drops;	/* control clients dropped for not reading (ctl.c) */
 	/* The service (conffile.c, ptd_ctl_listen): */
 	struct ptd_conffile *conf;	/* ptnetd -c FILE, else NULL */
 	bool sock_activated;		/* the socket came from systemd: its file is not ours */

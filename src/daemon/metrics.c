@@ -470,6 +470,9 @@ char *ptd_metrics_render(struct ptd *d, size_t *len)
 	put(&b, "ptnet_ports %u\n", d->nports);
 	family(&b, "ptnet_port_memory_bytes", "gauge", "Memory of all port regions.");
 	put(&b, "ptnet_port_memory_bytes %llu\n", (unsigned long long)d->mem);
+	family(&b, "ptnet_ctl_unread_drops_total", "counter",
+	       "Control clients dropped for letting their replies pile up unread.");
+	put(&b, "ptnet_ctl_unread_drops_total %llu\n", (unsigned long long)d->ctl_unread_drops);
 	render_counters(&b, pv, np, sv, d->nsw);
 	if (d->metrics)
 		render_workers(d, d->metrics, &b);
