@@ -221,6 +221,20 @@ int ptd_ctl_port_opts(const struct ptc_tokens *t, int from, const char *const *o
 	return 0;
 }
 
+int ptd_ctl_del_kind(struct ptd *d, struct ptd_conn *c, const struct ptc_tokens *t,
+		     const struct ptd_port_ops *ops, struct ptd_err *e)
+{
+	struct ptd_port *p = t->n == 2 ? ptd_port_find(d, t->tok[1]) : NULL;
+
+	if (t->n != 2)
+		return ptd_err(e, -EINVAL, "usage: %s-del NAME", ops->name);
+	if (!p || p->ops != ops)
+		return ptd_err(e, -ENOENT, "no %s port named %.64s", ops->name, t->tok[1]);
+	LOG_INFO("removing %s port %s on request of pid %d", ops->name, p->name, (int)c->pid);
+	ptd_port_destroy(d, p);
+	return 0;
+}
+
 int ptd_ctl_check_keys(const struct ptc_tokens *t, int from, const char *const *keys,
 		       const char *what, struct ptd_err *e)
 {

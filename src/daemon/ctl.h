@@ -13,6 +13,7 @@
 #include "daemon/daemon.h"
 
 struct ptd_port;
+struct ptd_port_ops;
 struct ptd_outmsg;
 
 /*
@@ -96,6 +97,12 @@ int ptd_ctl_port_opts(const struct ptc_tokens *t, int from, const char *const *o
 /* Every token of [FROM, n) is "key=value" with a key of KEYS (NULL-ended). */
 int ptd_ctl_check_keys(const struct ptc_tokens *t, int from, const char *const *keys,
 		       const char *what, struct ptd_err *e);
+/*
+ * "KIND-del NAME" for the kinds root adds by request (tap, vm, vhost): the
+ * port NAME of kind OPS is destroyed, or -EINVAL/-ENOENT with E set.
+ */
+int ptd_ctl_del_kind(struct ptd *d, struct ptd_conn *c, const struct ptc_tokens *t,
+		     const struct ptd_port_ops *ops, struct ptd_err *e);
 
 /* The request named NAME (core or a kind's), or NULL: conffile.c runs them too. */
 const struct ptd_request *ptd_ctl_find_request(const char *name);

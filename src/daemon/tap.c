@@ -485,14 +485,8 @@ static int do_tap_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 static int do_tap_del(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 		      struct ptd_reply *r, struct ptd_err *e)
 {
-	struct ptd_port *p = t->n == 2 ? ptd_port_find(d, t->tok[1]) : NULL;
-
 	(void)r;
-	if (!p || p->ops != &ptd_tap_ops)
-		return ptd_err(e, -ENOENT, "no tap port named %.64s", t->n > 1 ? t->tok[1] : "");
-	LOG_INFO("removing tap port %s on request of pid %d", p->name, (int)c->pid);
-	ptd_port_destroy(d, p);
-	return 0;
+	return ptd_ctl_del_kind(d, c, t, &ptd_tap_ops, e);
 }
 
 static const struct ptd_request tap_requests[] = {

@@ -319,16 +319,8 @@ static int do_vm_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 static int do_vm_del(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 		     struct ptd_reply *r, struct ptd_err *e)
 {
-	struct ptd_port *p = t->n == 2 ? ptd_port_find(d, t->tok[1]) : NULL;
-
 	(void)r;
-	if (t->n != 2)
-		return ptd_err(e, -EINVAL, "usage: vm-del NAME");
-	if (!p || p->ops != &ptd_vm_ops)
-		return ptd_err(e, -ENOENT, "no vm port named %.64s", t->tok[1]);
-	LOG_INFO("removing vm port %s on request of pid %d", p->name, (int)c->pid);
-	ptd_port_destroy(d, p);
-	return 0;
+	return ptd_ctl_del_kind(d, c, t, &ptd_vm_ops, e);
 }
 
 static const struct ptd_request vm_requests[] = {

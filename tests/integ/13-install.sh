@@ -63,7 +63,7 @@ complete_words() {
 }
 check "complete -p ptnetctl" eval "bash --norc -c '. $BC; . $D$B/ptnetctl; complete -p ptnetctl' | grep -q _ptnetctl"
 check_eq "ptnetctl <TAB>" "$(complete_words ptnetctl ptnetctl '')" \
-	"detach list reload save stats switch tap vm "
+	"detach list reload save stats switch tap vhost vm "
 check_eq "ptnetctl re<TAB>" "$(complete_words ptnetctl ptnetctl re)" "reload "
 check_eq "ptnetctl tap <TAB>" "$(complete_words ptnetctl ptnetctl tap '')" "add del "
 check_eq "ptnetctl tap add vale0:a --n<TAB>" \
