@@ -244,6 +244,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&a, p + 4, 2);
 	p += 6;
 	memset(&sw, 0, sizeof(sw));
+	if (ptd_mac_alloc(&sw, PTD_MAC_MIN))
+		abort();
 	sw.ops = &ptd_learning_ops;
 	sw.age_s = 4 + a % 897;
 	fake_s = t0;
@@ -295,5 +297,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(ports[i]);
 		ports[i] = NULL;
 	}
+	ptd_mac_free(&sw);
 	return 0;
 }
