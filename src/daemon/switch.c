@@ -39,7 +39,7 @@ int ptd_switch_create(struct ptd *d, const char *name, const struct ptd_cred *cr
 		return ptd_err(e, -ENOSPC, "limit reached: %u switches exist; the last %u of "
 			       "--max-switches %u are kept for root", d->nsw, reserve, max);
 	if (!mac_entries)
-		mac_entries = d->cfg.mac_table ? d->cfg.mac_table : PTD_MAC_MIN;
+		mac_entries = ptd_switch_mac_default(d);
 	if (ptd_mac_round(mac_entries) != mac_entries)
 		return ptd_err(e, -EINVAL, "mac-table=%u: want a power of two from %u to %u entries",
 			       mac_entries, PTD_MAC_MIN, PTD_MAC_MAX);
@@ -73,6 +73,47 @@ int ptd_switch_create(struct ptd *d, const char *name, const struct ptd_cred *cr
 	LOG_INFO("switch %s created%s (MAC table: %u entries)", name,
 		 persistent ? "" : " on first use", mac_entries);
 	*out = sw;
+	return 0;
+}
+
+unsigned int ptd_switch_mac_default(const struct ptd *d)
+{
+	unsigned int n = ptd_mac_round(d->cfg.mac_table);
+
+	return n ? n : PTD_MAC_MIN;
+}
+
+int ptd_switch_mac_resize(struct ptd *d, struct ptd_switch *sw, unsigned int entries,
+			  struct ptd_err *e)
+{
+	uint64_t was = (uint64_t)sw->mac_sets * PTD_MAC_WAYS * PTD_MAC_ENTRY_BYTES;
+	uint64_t want = (uint64_t)entries * PTD_MAC_ENTRY_BYTES;
+	struct ptd_switch t = { 0 };
+	uint64_t (*old)[PTD_MAC_WAYS];
+
+	if (sw->mac_sets * PTD_MAC_WAYS == entries)
+		return 0;
+	if (ptd_mac_round(entries) != entries)
+		return ptd_err(e, -EINVAL, "mac-table=%u: want a power of two from %u to %u entries",
+			       entries, PTD_MAC_MIN, PTD_MAC_MAX);
+	if (d->mem + d->mac_mem - was + want > d->cfg.max_mem)
+		return ptd_err(e, -ENOMEM, "limit reached: a MAC table of %u entries would take "
+			       "ports and MAC tables past the %llu MiB allowed in all (raise with "
+			       "ptnetd --max-mem)", entries,
+			       (unsigned long long)(d->cfg.max_mem >> 20));
+	if (ptd_mac_alloc(&t, entries))
+		return ptd_err(e, -ENOMEM, "no memory for a MAC table of %u entries", entries);
+	pthread_rwlock_wrlock(&sw->lock);	/* a pointer swap: workers wait for no walk */
+	old = sw->mac;
+	sw->mac = t.mac;
+	sw->mac_sets = t.mac_sets;
+	sw->mac_shift = t.mac_shift;
+	sw->sweep_next = 0;
+	pthread_rwlock_unlock(&sw->lock);
+	free(old);
+	d->mac_mem = d->mac_mem - was + want;
+	LOG_INFO("switch %s: MAC table now %u entries (empty: traffic floods until relearned)",
+		 sw->name, entries);
 	return 0;
 }
 

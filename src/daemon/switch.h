@@ -102,6 +102,11 @@ int ptd_switch_create(struct ptd *d, const char *name, const struct ptd_cred *cr
 		      bool persistent, unsigned int mac_entries, struct ptd_switch **out,
 		      struct ptd_err *e);
 int ptd_switch_del(struct ptd *d, const char *name, struct ptd_err *e);
+/* --mac-table rounded (the size of a switch made without mac-table=). */
+unsigned int ptd_switch_mac_default(const struct ptd *d);
+/* Control thread: an empty MAC table of ENTRIES for SW (a reload's mac-table change). */
+int ptd_switch_mac_resize(struct ptd *d, struct ptd_switch *sw, unsigned int entries,
+			  struct ptd_err *e);
 int ptd_switch_add_port(struct ptd_switch *sw, struct ptd_port *p);
 void ptd_switch_remove_port(struct ptd_switch *sw, struct ptd_port *p);
 bool ptd_switch_admits(const struct ptd_switch *sw, const struct ptd_cred *cr);
