@@ -80,7 +80,7 @@ struct ptd {
 	struct ptd_deferred *deferred;	/* freed after the current event batch */
 	unsigned int nports;		/* all switches */
 	uint64_t mem;			/* all port regions */
-	uint64_t mac_mem;		/* all MAC tables (counts against --max-mem too) */
+	uint64_t mac_mem;		/* MAC tables beyond their least size (switch.c), against --max-mem */
 	bool stopping;
 	bool accept_paused;		/* out of descriptors: not listening for now */
 	/* The service (conffile.c, ptd_ctl_listen): */

@@ -7,6 +7,11 @@
  * nobody can fill the switch table with empty switches; and the last
  * PTD_ROOT_SWITCHES of --max-switches are root's, as the last connection
  * slots are, so no other user can lock root out.
+ *
+ * A MAC table takes PTD_MAC_ENTRY_BYTES an entry.  What a table takes
+ * beyond the least size (PTD_MAC_MIN entries, 8 KiB: part of a switch's
+ * fixed cost, like the rest of struct ptd_switch) counts with the port
+ * regions against --max-mem (d->mac_mem): 8 MiB - 8 KiB at 2^20 entries.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +25,11 @@ struct ptd_switch *ptd_switch_find(struct ptd *d, const char *name)
 		if (!strcmp(d->sw[i]->name, name))
 			return d->sw[i];
 	return NULL;
+}
+
+static uint64_t mac_counted(unsigned int entries)
+{
+	return (uint64_t)(entries - PTD_MAC_MIN) * PTD_MAC_ENTRY_BYTES;
 }
 
 int ptd_switch_create(struct ptd *d, const char *name, const struct ptd_cred *cr,
@@ -43,9 +53,9 @@ int ptd_switch_create(struct ptd *d, const char *name, const struct ptd_cred *cr
 	if (ptd_mac_round(mac_entries) != mac_entries)
 		return ptd_err(e, -EINVAL, "mac-table=%u: want a power of two from %u to %u entries",
 			       mac_entries, PTD_MAC_MIN, PTD_MAC_MAX);
-	mac_bytes = (uint64_t)mac_entries * PTD_MAC_ENTRY_BYTES;
+	mac_bytes = mac_counted(mac_entries);
 	if (d->mem + d->mac_mem + mac_bytes > d->cfg.max_mem)
-		return ptd_err(e, -ENOMEM, "limit reached: a MAC table of %u entries needs %llu KiB "
+		return ptd_err(e, -ENOMEM, "limit reached: a MAC table of %u entries counts %llu KiB "
 			       "and ports and MAC tables would use more than the %llu MiB allowed in "
 			       "all (a smaller mac-table, or raise with ptnetd --max-mem)",
 			       mac_entries, (unsigned long long)(mac_bytes >> 10),
@@ -86,8 +96,7 @@ unsigned int ptd_switch_mac_default(const struct ptd *d)
 int ptd_switch_mac_resize(struct ptd *d, struct ptd_switch *sw, unsigned int entries,
 			  struct ptd_err *e)
 {
-	uint64_t was = (uint64_t)sw->mac_sets * PTD_MAC_WAYS * PTD_MAC_ENTRY_BYTES;
-	uint64_t want = (uint64_t)entries * PTD_MAC_ENTRY_BYTES;
+	uint64_t was = mac_counted(sw->mac_sets * PTD_MAC_WAYS), want;
 	struct ptd_switch t = { 0 };
 	uint64_t (*old)[PTD_MAC_WAYS];
 
@@ -96,6 +105,7 @@ int ptd_switch_mac_resize(struct ptd *d, struct ptd_switch *sw, unsigned int ent
 	if (ptd_mac_round(entries) != entries)
 		return ptd_err(e, -EINVAL, "mac-table=%u: want a power of two from %u to %u entries",
 			       entries, PTD_MAC_MIN, PTD_MAC_MAX);
+	want = mac_counted(entries);
 	if (d->mem + d->mac_mem - was + want > d->cfg.max_mem)
 		return ptd_err(e, -ENOMEM, "limit reached: a MAC table of %u entries would take "
 			       "ports and MAC tables past the %llu MiB allowed in all (raise with "
@@ -135,7 +145,7 @@ int ptd_switch_del(struct ptd *d, const char *name, struct ptd_err *e)
 			return ptd_err(e, -EBUSY, "switch %s still has ports", name);
 		LOG_INFO("switch %s deleted", sw->name);	/* NAME may be sw->name */
 		d->sw[i] = d->sw[--d->nsw];
-		d->mac_mem -= (uint64_t)sw->mac_sets * PTD_MAC_WAYS * PTD_MAC_ENTRY_BYTES;
+		d->mac_mem -= mac_counted(sw->mac_sets * PTD_MAC_WAYS);
 		ptd_switch_free(sw);
 		return 0;
 	}
