@@ -42,9 +42,14 @@ static inline uint64_t mac_u64(const uint8_t *m)
 }
 
 /* The set of MAC: the top log2(sets) bits of one multiplication (8 bits for 256 sets). */
+static inline unsigned int mac_set_of(const struct ptd_switch *sw, uint64_t mac)
+{
+	return (unsigned int)((mac * 0x9e3779b97f4a7c15ull) >> sw->mac_shift);
+}
+
 static inline uint64_t *mac_set(const struct ptd_switch *sw, uint64_t mac)
 {
-	return sw->mac[(mac * 0x9e3779b97f4a7c15ull) >> sw->mac_shift];
+	return sw->mac[mac_set_of(sw, mac)];
 }
 
 unsigned int ptd_mac_round(uint64_t want)
