@@ -84,7 +84,7 @@ one() {
 	kill -0 "$dpid" 2>/dev/null || { echo "bench/scale.sh: ptnetd died (see $res/ptnetd.log)" >&2; exit 1; }
 	echo "  [$r/$reps] $name: swload $*" >&2
 	# Each table line starts from an empty table (a full one's ports left: purged anyway).
-	case $name in *table*) "$PTNETCTL" fdb-flush valemt0 >/dev/null || FAILED=$((FAILED + 1)) ;; esac
+	case $name in *table*) "$PTNETCTL" fdb flush valemt0 >/dev/null || FAILED=$((FAILED + 1)) ;; esac
 	timeout -k 2 $((secs + 90)) "$SWLOAD" -d "$secs" -M "$msock" -P "$dpid" --json "$@" \
 		>"$f" 2>"${f%.json}.err"
 	case $name in
