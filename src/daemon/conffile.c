@@ -37,7 +37,7 @@ enum sec_kind { SEC_PTNETD, SEC_SWITCH, SEC_TAP, SEC_VM, SEC_VHOST, SEC_NKINDS }
 static const char *const kind_name[SEC_NKINDS] = { "ptnetd", "switch", "tap", "vm", "vhost" };
 
 /* The keys of each section: for switches and ports, the options of its request. */
-static const char *const sw_keys[] = { "allow-uid", "allow-gid", NULL };
+static const char *const sw_keys[] = { "allow-uid", "allow-gid", "mac-table", NULL };
 static const char *const tap_keys[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
 static const char *const vm_keys[] = { "socket", "rings", "tx-rings", "rx-rings", "slots",
 				       "tx-slots", "rx-slots", "buf-size", "mtu", "mac", NULL };
@@ -55,7 +55,8 @@ struct conf_sec {
 	int line;
 	unsigned int nkv;
 	struct conf_kv kv[CONF_MAX_KEYS];
-	char opts[1024];		/* canonical options, without mac= */
+	char opts[1024];		/* canonical options, without mac= (nor mac-table=) */
+	unsigned int mac_table;		/* [switch] mac-table, rounded; 0: not given */
 	uint8_t mac[6];
 	bool mac_set;
 };
@@ -93,6 +94,7 @@ static const struct conf_opt opts[] = {
 	{ "poll-min-us", O_U32, 0, 1000000, CFG(poll_min_us), false },
 	{ "poll-max-us", O_U32, 0, 1000000, CFG(poll_max_us), false },
 	{ "mac-age", O_UINT, 4, 900, CFG(mac_age_s), false },
+	{ "mac-table", O_UINT, 1, PTD_MAC_MAX, CFG(mac_table), false },
 	{ "max-switches", O_UINT, 1, PTD_MAX_SWITCHES, CFG(max_switches), true },
 	{ "max-ports", O_UINT, 1, PTD_MAX_TOTAL_PORTS, CFG(max_ports), true },
 	{ "max-ports-per-switch", O_UINT, 1, PTD_MAX_PORTS, CFG(max_ports_per_switch), true },
@@ -431,6 +433,7 @@ static int check_ptnetd(struct ptd_conf *cf, struct conf_sec *s)
 static int check_switch(struct ptd_conf *cf, struct conf_sec *s)
 {
 	const struct conf_kv *ku = kv_get(s, "allow-uid"), *kg = kv_get(s, "allow-gid");
+	const struct conf_kv *km = kv_get(s, "mac-table");
 	uint32_t uid[8], gid[8];
 	int nu = 0, ng = 0;
 
@@ -444,6 +447,10 @@ static int check_switch(struct ptd_conf *cf, struct conf_sec *s)
 	if (kg && (ng = parse_ids(kg->val, gid)) < 0)
 		return conf_err(cf, kg->line, "allow-gid wants up to 8 numeric gids, comma "
 				"separated");
+	if (km && (ptc_parse_u32(km->val, 1, PTD_MAC_MAX, &s->mac_table) ||
+		   !(s->mac_table = ptd_mac_round(s->mac_table))))
+		return conf_err(cf, km->line, "mac-table wants 1..%u entries (rounded up to a "
+				"power of two, at least %u)", PTD_MAC_MAX, PTD_MAC_MIN);
 	fmt_switch(s->opts, sizeof(s->opts), uid, (unsigned int)nu, gid, (unsigned int)ng);
 	return 0;
 }
@@ -760,6 +767,19 @@ static void switch_conf(const struct ptd_switch *sw, char *buf, size_t len)
 	fmt_switch(buf, len, uid, sw->acl ? sw->nuid : 0, gid, sw->acl ? sw->ngid : 0);
 }
 
+/* Its access lists and, when it is not --mac-table's, its MAC table size (save, undo). */
+static void switch_conf_all(const struct ptd *d, const struct ptd_switch *sw, char *buf,
+			    size_t len)
+{
+	unsigned int n = sw->mac_sets * PTD_MAC_WAYS;
+	size_t k;
+
+	switch_conf(sw, buf, len);
+	k = strlen(buf);
+	if (n != ptd_switch_mac_default(d))
+		snprintf(buf + k, len - k, "%smac-table=%u", k ? " " : "", n);
+}
+
 /* The request that makes a running port again as it is ("tap-add NAME ... mac=M"). */
 static bool port_add_line(const struct ptd_port *p, char *buf, size_t len)
 {
@@ -806,7 +826,7 @@ struct undo {
 	char line[PTC_MAX_MSG];		/* U_REQ: the request that undoes it */
 	char name[PTC_NAME_MAX + 1];	/* U_SWITCH: its settings before */
 	bool persistent, acl;
-	unsigned int nuid, ngid;
+	unsigned int nuid, ngid, mac_table;
 	uid_t uid[8];
 	gid_t gid[8];
 };
@@ -874,6 +894,8 @@ static void rollback(struct apply *a)
 		if (!sw)
 			continue;
 		sw->persistent = u->persistent;
+		if (ptd_switch_mac_resize(a->d, sw, u->mac_table, &e))
+			LOG_WARN("config: cannot undo the MAC table size of %s: %s", sw->name, e.msg);
 		sw->acl = u->acl;
 		sw->nuid = u->nuid;
 		sw->ngid = u->ngid;
@@ -889,13 +911,14 @@ static int switch_set(struct apply *a, struct ptd_switch *sw, bool persistent,
 	struct undo *u = undo_push(a);
 	uint32_t uid[8], gid[8];
 	const struct conf_kv *kv;
-	int nu = 0, ng = 0;
+	int nu = 0, ng = 0, ret;
 
 	if (!u)
 		return ptd_err(e, -ENOMEM, "out of memory");
 	u->type = U_SWITCH;
 	snprintf(u->name, sizeof(u->name), "%s", sw->name);
 	u->persistent = sw->persistent;
+	u->mac_table = sw->mac_sets * PTD_MAC_WAYS;
 	u->acl = sw->acl;
 	u->nuid = sw->nuid;
 	u->ngid = sw->ngid;
@@ -904,6 +927,10 @@ static int switch_set(struct apply *a, struct ptd_switch *sw, bool persistent,
 	sw->persistent = persistent;
 	if (!s)
 		return 0;
+	ret = ptd_switch_mac_resize(a->d, sw, s->mac_table ? s->mac_table :
+				    ptd_switch_mac_default(a->d), e);
+	if (ret)
+		return ret;
 	if ((kv = kv_get(s, "allow-uid")))
 		nu = parse_ids(kv->val, uid);
 	if ((kv = kv_get(s, "allow-gid")))
@@ -1012,14 +1039,20 @@ int ptd_conf_apply(struct ptd *d, struct ptd_conf *cf, const struct ptd_config *
 			continue;
 		sw = ptd_switch_find(d, s->name);
 		if (!sw) {
-			snprintf(line, sizeof(line), "switch-add %s %s", s->name, s->opts);
+			int k = snprintf(line, sizeof(line), "switch-add %s %s", s->name, s->opts);
+
+			if (s->mac_table)
+				snprintf(line + k, sizeof(line) - (size_t)k, " mac-table=%u",
+					 s->mac_table);
 			snprintf(buf, sizeof(buf), "switch-del %s", s->name);
 			ret = step(&a, line, buf, e);
 			a.added += !ret;
 			continue;
 		}
 		switch_conf(sw, buf, sizeof(buf));
-		if (sw->persistent && !strcmp(buf, s->opts)) {
+		if (sw->persistent && !strcmp(buf, s->opts) &&
+		    sw->mac_sets * PTD_MAC_WAYS ==
+			    (s->mac_table ? s->mac_table : ptd_switch_mac_default(d))) {
 			a.unchanged++;
 			continue;
 		}
@@ -1046,7 +1079,7 @@ int ptd_conf_apply(struct ptd *d, struct ptd_conf *cf, const struct ptd_config *
 		} else {
 			char undo[PTC_MAX_MSG];
 
-			switch_conf(sw, buf, sizeof(buf));
+			switch_conf_all(d, sw, buf, sizeof(buf));
 			snprintf(line, sizeof(line), "switch-del %s", s->name);
 			snprintf(undo, sizeof(undo), "switch-add %s %s", s->name, buf);
 			ret = step(&a, line, undo, e);
@@ -1168,7 +1201,7 @@ int ptd_conf_do_save(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 
 		if (!sw->persistent)
 			continue;
-		switch_conf(sw, buf, sizeof(buf));
+		switch_conf_all(d, sw, buf, sizeof(buf));
 		ptd_ctl_rec(c, "rec section=switch name=%s%s%s", sw->name, buf[0] ? " " : "", buf);
 		nrec++;
 	}

@@ -19,6 +19,7 @@ void ptd_config_defaults(struct ptd_config *cfg)
 	cfg->poll_min_us = 20;
 	cfg->poll_max_us = 1000;
 	cfg->mac_age_s = 300;
+	cfg->mac_table = PTD_MAC_MIN;
 	cfg->sock_mode = -1;
 	cfg->max_switches = 64;
 	cfg->max_ports = 512;

@@ -59,6 +59,7 @@ struct ptd_config {
 	unsigned int nworkers;
 	uint32_t poll_min_us, poll_max_us;
 	unsigned int mac_age_s;
+	unsigned int mac_table;		/* --mac-table: entries of a switch made without mac-table= */
 	int sock_mode;			/* -1 = default 0660 */
 	const char *metrics_addr;	/* --metrics ADDR, NULL: none (metrics.h) */
 };
@@ -79,6 +80,7 @@ struct ptd {
 	struct ptd_deferred *deferred;	/* freed after the current event batch */
 	unsigned int nports;		/* all switches */
 	uint64_t mem;			/* all port regions */
+	uint64_t mac_mem;		/* MAC tables beyond their least size (switch.c), against --max-mem */
 	bool stopping;
 	bool accept_paused;		/* out of descriptors: not listening for now */
 	uint64_t ctl_unread_drops;	/* control clients dropped for not reading (ctl.c) */

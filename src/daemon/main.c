@@ -33,6 +33,9 @@ static void usage(FILE *f)
 		"      --poll-min-us US    shortest polling window after traffic (default 20)\n"
 		"      --poll-max-us US    longest polling window (default 1000)\n"
 		"      --mac-age S         MAC table aging time in seconds (default 300)\n"
+		"      --mac-table N       MAC table entries of a switch made without mac-table=,\n"
+		"                          and of those made on first use (default 1024, at most\n"
+		"                          1048576; rounded up to a power of two; 8 bytes each)\n"
 		"      --socket-mode MODE  permissions of the socket, octal (default 0660)\n"
 		"      --socket-owner USER owner of the socket (name or uid)\n"
 		"      --socket-group GROUP group of the socket (name or gid)\n"
@@ -84,6 +87,7 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "metrics", required_argument, NULL, 100 },
+		{ "mac-table", required_argument, NULL, 101 },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t v;
@@ -122,6 +126,14 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 				return -EINVAL;
 			}
 			cfg->mac_age_s = v;
+			break;
+		case 101:
+			if (ptc_parse_u32(optarg, 1, PTD_MAC_MAX, &v)) {
+				fprintf(stderr, "ptnetd: --mac-table must be 1..%u entries (rounded up "
+					"to a power of two, at least %u)\n", PTD_MAC_MAX, PTD_MAC_MIN);
+				return -EINVAL;
+			}
+			cfg->mac_table = ptd_mac_round(v);
 			break;
 		case 4: {
 			char *end;

@@ -347,7 +347,7 @@ static void render_counters(struct mbuf *b, const struct pview *pv, unsigned int
 	family(b, "ptnet_switch_fdb_capacity", "gauge", "MAC table size (entries).");
 	for (unsigned int i = 0; i < ns; i++)
 		put(b, "ptnet_switch_fdb_capacity{switch=\"%s\"} %u\n",
-		    lv(sv[i].sw->name, l, sizeof(l)), PTD_MAC_SETS * PTD_MAC_WAYS);
+		    lv(sv[i].sw->name, l, sizeof(l)), sv[i].sw->mac_sets * PTD_MAC_WAYS);
 }
 
 static void put_seconds(struct mbuf *b, const char *name, unsigned int id, uint64_t ns)

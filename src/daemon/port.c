@@ -124,10 +124,10 @@ static int check_limits(struct ptd *d, const struct ptnet_port_opts *o, const st
 			       "buf-size, or raise with ptnetd --max-port-mem)",
 			       (unsigned long long)(size >> 20),
 			       (unsigned long long)(c->max_port_mem >> 20));
-	if (d->mem + size > c->max_mem)
-		return ptd_err(e, -ENOMEM, "limit reached: ports would use %llu MiB, more than the "
-			       "%llu MiB allowed in all (raise with ptnetd --max-mem)",
-			       (unsigned long long)((d->mem + size) >> 20),
+	if (d->mem + d->mac_mem + size > c->max_mem)
+		return ptd_err(e, -ENOMEM, "limit reached: ports and MAC tables would use %llu MiB, "
+			       "more than the %llu MiB allowed in all (raise with ptnetd --max-mem)",
+			       (unsigned long long)((d->mem + d->mac_mem + size) >> 20),
 			       (unsigned long long)(c->max_mem >> 20));
 	if (cr->uid == 0 || (!c->uid_max_ports && !c->uid_max_mem))
 		return 0;
@@ -150,7 +150,7 @@ static int port_switch(struct ptd *d, const char *name, const struct ptd_cred *c
 	int ret;
 
 	if (!sw) {
-		ret = ptd_switch_create(d, name, cr, false, &sw, e);
+		ret = ptd_switch_create(d, name, cr, false, 0, &sw, e);
 		if (ret)
 			return ret;
 	} else if (!ptd_switch_admits(sw, cr)) {

@@ -63,7 +63,8 @@ static int do_list_or_stats(struct ptd *d, struct ptd_conn *c, struct ptc_tokens
 		struct ptd_switch *sw = d->sw[i];
 		struct ptd_stats tot = sw->gone;
 		bool whole = !filter || !strcmp(filter, sw->name);
-		char extra[64];
+		char extra[96];
+		unsigned int used;
 
 		for (unsigned int k = 0; k < sw->nports; k++) {
 			struct ptd_port *p = sw->ports[sw->active[k]];
@@ -82,8 +83,11 @@ static int do_list_or_stats(struct ptd *d, struct ptd_conn *c, struct ptc_tokens
 		if (!whole)
 			continue;
 		found = true;
-		snprintf(extra, sizeof(extra), " ports=%u persistent=%d", sw->nports,
-			 sw->persistent);
+		pthread_rwlock_rdlock(&sw->lock);
+		used = sw->ops->dump(sw, ptd_now_s(), NULL, NULL);
+		pthread_rwlock_unlock(&sw->lock);
+		snprintf(extra, sizeof(extra), " ports=%u persistent=%d mac_table=%u mac_used=%u",
+			 sw->nports, sw->persistent, sw->mac_sets * PTD_MAC_WAYS, used);
 		if (stats)
 			stats_rec(c, "switch", sw->name, &tot, extra);
 		else
@@ -139,20 +143,24 @@ static bool switch_name_ok(const struct ptc_tokens *t)
 	       ptc_valid_ident(t->tok[1], strlen(t->tok[1]));
 }
 
-/* switch-add valeNAME [allow-uid=U,..] [allow-gid=G,..]: a persistent switch (root). */
+/*
+ * switch-add valeNAME [allow-uid=U,..] [allow-gid=G,..] [mac-table=N]: a
+ * persistent switch (root).  Only root picks a MAC table size: a switch
+ * made on first use (by any admitted user) gets --mac-table's.
+ */
 static int do_switch_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 			 struct ptd_reply *r, struct ptd_err *e)
 {
-	static const char *const keys[] = { "allow-uid", "allow-gid", NULL };
+	static const char *const keys[] = { "allow-uid", "allow-gid", "mac-table", NULL };
 	struct ptd_switch *sw;
-	uint32_t uids[8], gids[8];
+	uint32_t uids[8], gids[8], mt = 0;
 	int nu = 0, ng = 0, ret;
 	const char *v;
 
 	(void)r;
 	if (!switch_name_ok(t))
 		return ptd_err(e, -EINVAL, "usage: switch-add valeNAME [allow-uid=U,..] "
-			       "[allow-gid=G,..]");
+			       "[allow-gid=G,..] [mac-table=N]");
 	if (c->cr.uid != 0)
 		return ptd_err(e, -EPERM, "only root may create or delete switches");
 	ret = ptd_ctl_check_keys(t, 2, keys, "switch", e);
@@ -164,9 +172,13 @@ static int do_switch_add(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t
 	v = ptc_kv_get(t, 2, "allow-gid");
 	if (v && (ng = ptc_parse_ids(v, gids, 8)) < 0)
 		return ptd_err(e, -EINVAL, "allow-gid wants up to 8 numeric gids, comma separated");
+	v = ptc_kv_get(t, 2, "mac-table");
+	if (v && (ptc_parse_u32(v, 1, PTD_MAC_MAX, &mt) || !(mt = ptd_mac_round(mt))))
+		return ptd_err(e, -EINVAL, "mac-table wants 1..%u entries (rounded up to a power "
+			       "of two, at least %u)", PTD_MAC_MAX, PTD_MAC_MIN);
 	if (ptd_switch_find(d, t->tok[1]))
 		return ptd_err(e, -EEXIST, "switch %s exists", t->tok[1]);
-	ret = ptd_switch_create(d, t->tok[1], &c->cr, true, &sw, e);
+	ret = ptd_switch_create(d, t->tok[1], &c->cr, true, mt, &sw, e);
 	if (ret)
 		return ret;
 	sw->acl = nu || ng;
@@ -260,7 +272,7 @@ static int do_fdb_flush(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 
 		if (one && one != sw)
 			continue;
-		pthread_rwlock_wrlock(&sw->lock);
+		pthread_rwlock_rdlock(&sw->lock);	/* workers keep forwarding: see learn.c */
 		n += sw->ops->flush(sw, now_s);
 		pthread_rwlock_unlock(&sw->lock);
 	}

@@ -50,6 +50,10 @@ static int fuzz_clock_gettime(clockid_t clk, struct timespec *ts)
 
 #define clock_gettime fuzz_clock_gettime
 #include "daemon/learn.c"
+
+/* The set of M in the fuzzed table (PTD_MAC_MIN entries: 256 sets, 8 bits of hash). */
+static const struct ptd_switch set_shape = { .mac_shift = 56 };
+#define SET_OF(m) mac_set_of(&set_shape, (m))
 #undef clock_gettime
 
 #define MAXMACS		1024
@@ -92,7 +96,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (uint64_t k = 1; n < 12; k++) {
 		uint64_t m = mix(k) & 0xfcffffffffffull;	/* unicast, global */
 
-		if (mac_set(m) == 7)
+		if (SET_OF(m) == 7)
 			pool[n++] = m;
 	}
 	for (uint64_t k = 1000; n < POOL; k++) {
@@ -181,7 +185,7 @@ static unsigned int set_writers(unsigned int s, uint64_t t0)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < nmm; i++)
-		if (mac_set(mm[i].mac) == s && mm[i].written && mm[i].t_w >= t0)
+		if (SET_OF(mm[i].mac) == s && mm[i].written && mm[i].t_w >= t0)
 			n++;
 	return n;
 }
@@ -227,7 +231,7 @@ static void frame(unsigned int sidx, uint64_t dmac, uint64_t smac)
 	/* Flooded: fine unless a fresh, surely not evicted entry exists. */
 	if (!overflow && d->has && ports[d->port] && d->gen == gen[d->port] &&
 	    fake_s - d->t_w + 8 <= age &&
-	    set_writers(mac_set(dmac), d->t_w > age + 16ull ? d->t_w - age - 16 : 0) <=
+	    set_writers(SET_OF(dmac), d->t_w > age + 16ull ? d->t_w - age - 16 : 0) <=
 		    PTD_MAC_WAYS)
 		abort();			/* a learned, fresh MAC was not found */
 }
@@ -244,6 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&a, p + 4, 2);
 	p += 6;
 	memset(&sw, 0, sizeof(sw));
+	if (ptd_mac_alloc(&sw, PTD_MAC_MIN))
+		abort();
 	sw.ops = &ptd_learning_ops;
 	sw.age_s = 4 + a % 897;
 	fake_s = t0;
@@ -295,5 +301,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(ports[i]);
 		ports[i] = NULL;
 	}
+	ptd_mac_free(&sw);
 	return 0;
 }

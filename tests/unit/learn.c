@@ -57,7 +57,7 @@ static uint64_t *entry_of(const uint8_t mac[6], unsigned int *set)
 {
 	uint64_t m = mac_u64(mac);
 
-	for (unsigned int s = 0; s < PTD_MAC_SETS; s++)
+	for (unsigned int s = 0; s < sw->mac_sets; s++)
 		for (unsigned int w = 0; w < PTD_MAC_WAYS; w++)
 			if (ENT_PORT(sw->mac[s][w]) && ENT_MAC(sw->mac[s][w]) == m) {
 				if (set)
@@ -74,7 +74,7 @@ static void set_tick(uint64_t *e, unsigned int tick)
 
 static void reset(unsigned int age_s)
 {
-	memset(sw->mac, 0, sizeof(sw->mac));
+	memset(sw->mac, 0, (size_t)sw->mac_sets * sizeof(sw->mac[0]));
 	sw->age_s = age_s;
 }
 
@@ -200,7 +200,7 @@ static void replacement(void)
 	reset(300);
 	for (uint32_t v = 0x100; v < 0x100000 && found < 5; v++) {
 		mk_mac(m, v);
-		memset(sw->mac, 0, sizeof(sw->mac));
+		memset(sw->mac, 0, (size_t)sw->mac_sets * sizeof(sw->mac[0]));
 		lookup(0, BCAST, m);
 		REQUIRE(entry_of(m, &set), "probe MAC learned");
 		if (found == 0)
@@ -232,6 +232,7 @@ int main(void)
 {
 	sw = calloc(1, sizeof(*sw));
 	REQUIRE(sw, "calloc");
+	REQUIRE(ptd_mac_alloc(sw, PTD_MAC_MIN) == 0, "MAC table");
 	sw->ops = &ptd_learning_ops;
 	for (unsigned int i = 0; i < 4; i++) {
 		ports[i].index = i;
@@ -243,6 +244,7 @@ int main(void)
 	basic();
 	aging();
 	replacement();
+	ptd_mac_free(sw);
 	free(sw);
 	return t_done("learn");
 }

@@ -64,6 +64,7 @@ int main(void)
 
 	sw = calloc(1, sizeof(*sw));
 	REQUIRE(sw, "calloc");
+	REQUIRE(ptd_mac_alloc(sw, PTD_MAC_MIN) == 0, "MAC table");
 	sw->ops = &ptd_learning_ops;
 	sw->age_s = 300;
 	for (unsigned int i = 0; i < 3; i++) {
@@ -102,7 +103,7 @@ int main(void)
 
 	CHECK_EQ(sw->ops->flush(sw, t0), 3, "flush reports the entries in force");
 	CHECK_EQ(sw->ops->dump(sw, t0, NULL, NULL), 0, "nothing left after flush");
-	for (unsigned int st = 0; st < PTD_MAC_SETS; st++)
+	for (unsigned int st = 0; st < sw->mac_sets; st++)
 		for (unsigned int w = 0; w < PTD_MAC_WAYS; w++)
 			CHECK(sw->mac[st][w] == 0, "set %u way %u empty after flush", st, w);
 	CHECK_EQ(sw->ops->flush(sw, t0), 0, "a second flush finds nothing");
@@ -112,6 +113,7 @@ int main(void)
 	CHECK_EQ(sw->ops->dump(sw, t0, note, &s), 1, "learning works after a flush");
 	e = find(&s, 0xb);
 	CHECK(e && e->port == 1, "relearned on its port");
+	ptd_mac_free(sw);
 	free(sw);
 	return t_done("learn_dump");
 }

@@ -29,6 +29,7 @@ int main(void)
 {
 	sw = calloc(1, sizeof(*sw));
 	REQUIRE(sw, "calloc");
+	REQUIRE(ptd_mac_alloc(sw, PTD_MAC_MIN) == 0, "MAC table");
 	sw->ops = &ptd_learning_ops;
 	sw->age_s = 300;
 	for (unsigned int i = 0; i < 3; i++) {
@@ -47,6 +48,7 @@ int main(void)
 	CHECK_EQ(lookup(2, M, Q), 0, "M moved back to port 0: unicast for M must go to port 0");
 	lookup(1, BCAST, M);
 	CHECK_EQ(lookup(2, M, Q), 1, "and to port 1 again");
+	ptd_mac_free(sw);
 	free(sw);
 	return t_done("learn_move");
 }

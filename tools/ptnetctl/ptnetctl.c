@@ -96,7 +96,8 @@ static void print_list(const struct recs *rs)
 
 		if (strcmp(get(sw, "type"), "switch"))
 			continue;
-		printf("%s: %s ports\n", get(sw, "name"), get(sw, "ports"));
+		printf("%s: %s ports, MAC table of %s entries\n", get(sw, "name"), get(sw, "ports"),
+		       get(sw, "mac_table"));
 		for (unsigned int k = 0; k < rs->n; k++) {
 			const struct rec *p = &rs->r[k];
 
@@ -255,8 +256,9 @@ static void usage(FILE *f)
 		"  list                    switches and their ports\n"
 		"  stats [SWITCH|PORT]     counters (packets, bytes, drops by reason)\n"
 		"  detach PORT             detach a port (its client sees it gone)\n"
-		"  switch add|del NAME [--allow-uid U,..] [--allow-gid G,..]\n"
-		"                          create (optionally restricted to these users) or delete a switch\n"
+		"  switch add|del NAME [--allow-uid U,..] [--allow-gid G,..] [--mac-table N]\n"
+		"                          create (optionally restricted to these users, with a MAC table\n"
+		"                          of N entries, up to 1048576) or delete a switch\n"
 		"  tap add PORT [--netns NS] [--ifname IF] [--queues N] [--mtu M] [--mac MAC]\n"
 		"                          create a TAP interface on the switch, served by ptnetd\n"
 		"  tap del PORT            delete it (the interface goes away)\n"
@@ -283,7 +285,7 @@ static void usage(FILE *f)
 /* The options of each command (all take a value), as "--NAME VALUE" or "--NAME=VALUE". */
 static const char *const *cmd_opts(const char *cmd)
 {
-	static const char *const sw[] = { "allow-uid", "allow-gid", NULL };
+	static const char *const sw[] = { "allow-uid", "allow-gid", "mac-table", NULL };
 	static const char *const tap[] = { "netns", "ifname", "queues", "mtu", "mac", NULL };
 	static const char *const vm[] = { "socket", "rings", "slots", "buf-size", "mac", NULL };
 	static const char *const vhost[] = { "socket", "queues", "mac", "client", NULL };
@@ -440,15 +442,16 @@ int main(int argc, char **argv)
 
 		if (argc - ai < 2 || (strcmp(argv[ai], "add") && strcmp(argv[ai], "del"))) {
 			fprintf(stderr, "ptnetctl: usage: ptnetctl switch add|del NAME "
-				"[--allow-uid U,..] [--allow-gid G,..]\n");
+				"[--allow-uid U,..] [--allow-gid G,..] [--mac-table N]\n");
 			return 2;
 		}
 		n = (size_t)snprintf(req, sizeof(req), "switch-%s %.200s", argv[ai], argv[ai + 1]);
 		for (int i = ai + 2; i < argc; i++) {
-			if ((strcmp(argv[i], "--allow-uid") && strcmp(argv[i], "--allow-gid")) ||
+			if ((strcmp(argv[i], "--allow-uid") && strcmp(argv[i], "--allow-gid") &&
+			     strcmp(argv[i], "--mac-table")) ||
 			    i + 1 == argc || strchr(argv[i + 1], ' ')) {
 				fprintf(stderr, "ptnetctl: switch add: bad option '%s' (--allow-uid "
-					"LIST, --allow-gid LIST)\n", argv[i]);
+					"LIST, --allow-gid LIST, --mac-table N)\n", argv[i]);
 				return 2;
 			}
 			n += (size_t)snprintf(req + n, sizeof(req) - n, " %s=%.100s", argv[i] + 2,
