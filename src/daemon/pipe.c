@@ -99,8 +99,8 @@ static void write_end_nifp(struct ptd_port *p, const struct netmap_if *all, uint
 static int pipe_create(struct ptd *d, struct ptd_port *p, const void *conf, struct ptd_err *e)
 {
 	struct pipe_pair *s = calloc(1, sizeof(*s));
-	uint32_t nifp = *ptd_reg(p, PTNET_IO_NIFP_OFS);
-	const struct netmap_if *all = (const struct netmap_if *)(p->mem + nifp);
+	const struct netmap_if *all;
+	uint32_t nifp;
 
 	(void)d;
 	if (!s)
@@ -130,6 +130,9 @@ static int pipe_create(struct ptd *d, struct ptd_port *p, const void *conf, stru
 		s->state_ofs = room + PTNET_PIPE_ROOM_STATE;
 		return 0;
 	}
+	/* A region of its own (region.c wrote it just now, no client maps it yet). */
+	nifp = *ptd_reg(p, PTNET_IO_NIFP_OFS);
+	all = (const struct netmap_if *)(p->mem + nifp);
 	s->mem = p->mem;
 	s->memfd = p->memfd;
 	s->size = p->size;
