@@ -103,6 +103,11 @@ void ptnet_port_close(struct ptnet_port *port);
 
 const struct ptnet_port_info *ptnet_port_info(const struct ptnet_port *port);
 struct netmap_if *ptnet_port_nifp(const struct ptnet_port *port);
+/*
+ * libptnet's mapping of the port's region and its size (a pipe end sharing
+ * a port's memory: that port's whole region, its rooms and pool included).
+ */
+void *ptnet_port_region(const struct ptnet_port *port, size_t *size);
 struct netmap_ring *ptnet_port_txring(const struct ptnet_port *port, unsigned int i);
 struct netmap_ring *ptnet_port_rxring(const struct ptnet_port *port, unsigned int i);
 

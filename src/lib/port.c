@@ -293,6 +293,13 @@ struct netmap_if *ptnet_port_nifp(const struct ptnet_port *p)
 	return p->nifp;
 }
 
+void *ptnet_port_region(const struct ptnet_port *p, size_t *size)
+{
+	if (size)
+		*size = p->size;
+	return p->mem;
+}
+
 struct netmap_ring *ptnet_port_txring(const struct ptnet_port *p, unsigned int i)
 {
 	return i < p->ntx ? p->r[i].ring : NULL;

@@ -13,7 +13,11 @@
 #  - only the port's owner or root may open its pipes (EACCES for another
 #    uid), pipe numbers beyond K are refused (EINVAL);
 #  - the port going (its owner killed) takes its pairs along: a consumer
-#    asleep on one sees -EPIPE, nothing is left listed.
+#    asleep on one sees -EPIPE, nothing is left listed;
+#  - the same as netmap's lb does it, through libptnet-netmap.so
+#    (tests/netmap/nm-lb, PTNET_PIPES=3): the pipes are REGISTERed with the
+#    port's mem_id and never mmapped, they answer with the port's mem_id and
+#    memory size, consumers (other processes) get every frame zero-copy.
 # Windows are smaller than the rings and every wait is on an event: no timing luck.
 . "$(dirname "$0")/lib.sh"
 
@@ -87,5 +91,42 @@ check "the pair is gone" wait_until 10 gone 'vale5:own{1'
 check "the port is gone" wait_until 10 gone vale5:own
 show c9
 check_eq "no drop on vale4:in while its pipes swapped" "$(stat_expr 'drops("vale4:in")')" 0
+
+# The netmap API, as lb: through the preload.
+NMB=$ASAN
+[ -x "$NMB/tests/netmap/nm-lb" ] && [ -f "$NMB/lib/libptnet-netmap.so" ] || NMB=$BUILD
+if [ -x "$NMB/tests/netmap/nm-lb" ] && [ -x "$NMB/bin/ptnet-run" ]; then
+	export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"
+	RUN=$NMB/bin/ptnet-run
+	spawn nlb env PTNET_PIPES=$NP "$RUN" "$NMB/tests/netmap/nm-lb" lb -i vale6:in -p $NP \
+		-n $N -s "$T/nstop"
+	if wait_line nlb '^READY' 20; then
+		check "netmap: pair 0 lives in vale6:in's memory" \
+			wait_until 10 field_is 'vale6:in{0' pipe_mem vale6:in
+		for k in $(seq 0 $((NP - 1))); do
+			spawn "n$k" "$RUN" "$NMB/tests/netmap/nm-lb" consume -i "vale6:in}$k" \
+				-p $NP -k "$k" -n $N
+		done
+		for k in $(seq 0 $((NP - 1))); do
+			wait_bg "n$k" 120
+			check_eq "netmap consumer $k: exit status" "$RC" 0
+			check "netmap consumer $k: every frame zero-copy" \
+				grep -q "^CONSUMED frames=$((N / NP)) zc=$((N / NP))\$" "$T/n$k.out"
+			check "netmap consumer $k: no sanitizer report" sanitizer_clean "$T/n$k.err"
+			show "n$k"
+		done
+		check "netmap lb moved every frame" wait_line nlb "^LB moved=$N\$" 60
+	else
+		fail "netmap lb did not register"
+	fi
+	touch "$T/nstop"
+	wait_bg nlb 60
+	check_eq "netmap lb exit status" "$RC" 0
+	check "netmap lb: no sanitizer report" sanitizer_clean "$T/nlb.err"
+	check "netmap: the port and its pairs are gone" wait_until 10 gone vale6:in
+	show nlb
+else
+	echo "# nm-lb or ptnet-run not built: the netmap part is skipped"
+fi
 stop_ptnetd
 finish
