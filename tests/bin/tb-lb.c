@@ -19,6 +19,16 @@
  *	sequence K, K + NPIPES, ... in order, each in the buffer lb named
  *	(zero copy).  FRAMES -1: receive until the pipe reports -EPIPE
  *	("PEER GONE").  Prints "CONSUMED frames=N zc=N".
+ *   tb-lb scribble PORT FRAMES STOPFILE
+ *	As lb, with one pipe and no consumer: every third RX slot it releases
+ *	gets a garbage buf_idx (0, 1, the pool's size, 0xfffffff0) instead of
+ *	its buffer, the others swap theirs with the pipe's TX ring (buffers
+ *	moving between the two rings, as lb's would).  ptnetd must drop, and
+ *	count, each frame that lands in a garbage slot and deliver the rest
+ *	intact; the slot's buffer is put back when it comes round again.
+ *	Prints "SCRIBBLE got=N bad=N", then FRAMES clean frames must all
+ *	arrive intact: "CLEAN ok"; the ports stay open until STOPFILE exists
+ *	(for the script to read ptnetd's counters).
  *   tb-lb open NAME [key=value...]
  *	Opens NAME (a port, or a pipe end), prints "OPEN ok" or
  *	"OPEN err=ERRNO msg", holds it until SIGTERM.
@@ -225,6 +235,109 @@ static int do_lb(const char *port, unsigned int np, uint64_t frames, const char 
 	return fails || moved != frames;
 }
 
+/* Receive FRAMES frames at IN from SRC (window WINDOW); SCRIBBLE: garbage slots. */
+static int scribble_run(struct ptnet_port *in, struct ptnet_port *src, struct ptnet_port *pp,
+			uint64_t frames, int scribble, uint64_t *good, uint64_t *bad)
+{
+	struct netmap_ring *rx = ptnet_port_rxring(in, 0), *stx = ptnet_port_txring(src, 0);
+	struct netmap_ring *t = ptnet_port_txring(pp, 0);
+	uint32_t saved[PTNET_MAX_SLOTS] = { 0 }, buf_num = ptnet_port_info(in)->buf_num;
+	uint64_t sent = 0, seen = 0, idle_since = tb_now_ms();
+	const uint8_t *mac = ptnet_port_info(in)->mac;
+	const uint32_t junk[4] = { 0, 1, buf_num, 0xfffffff0u };
+
+	while (seen < frames) {
+		int progress = 0;
+
+		while (sent < frames && sent - seen < WINDOW && nm_ring_space(stx)) {
+			send_one(src, mac, sent++);
+			progress = 1;
+		}
+		if (ptnet_txsync(src, 0) < 0 || ptnet_rxsync(in, 0) < 0)
+			return -1;
+		while (!nm_ring_empty(rx)) {
+			uint32_t h = rx->head;
+			struct netmap_slot *rs = &rx->slot[h];
+			uint32_t idx = rs->buf_idx, bad_at;
+
+			if (saved[h]) {
+				/* A garbage slot came round: ptnetd dropped what it had for it. */
+				(*bad)++;
+				rs->buf_idx = saved[h];
+				saved[h] = 0;
+			} else if (idx < 2 || idx >= buf_num || !rs->len ||
+				   tb_verify((const uint8_t *)NETMAP_BUF(rx, idx), rs->len, &bad_at)) {
+				tb_log("FAIL slot %u: index %u len %u, or its frame is corrupt", h, idx,
+				       rs->len);
+				return -1;
+			} else {
+				(*good)++;
+				if (scribble && seen % 3 == 0) {
+					saved[h] = idx;
+					rs->buf_idx = junk[seen / 3 % 4];
+				} else if (scribble) {
+					/* A swap with the pipe's TX ring: the buffers move between rings. */
+					struct netmap_slot *ts = &t->slot[seen % t->num_slots];
+
+					rs->buf_idx = ts->buf_idx;
+					ts->buf_idx = idx;
+				}
+			}
+			rs->flags = NS_BUF_CHANGED;
+			rx->head = rx->cur = nm_ring_next(rx, h);
+			seen++;
+			progress = 1;
+		}
+		if (progress)
+			idle_since = tb_now_ms();
+		else if (tb_now_ms() - idle_since > LIMIT_MS)
+			return -1;
+		else
+			ptnet_port_wait(in, PTNET_WAIT_RX, 200);
+	}
+	/* The slots still holding garbage get their buffers back. */
+	for (uint32_t h = 0; h < rx->num_slots; h++)
+		if (saved[h])
+			rx->slot[h].buf_idx = saved[h];
+	return ptnet_rxsync(in, 0) < 0 ? -1 : 0;
+}
+
+static int do_scribble(const char *port, uint64_t frames, const char *stop)
+{
+	struct ptnet_port_opts o = { .pipes = 1 };
+	struct ptnet_port *in, *src, *pp;
+	uint64_t good = 0, bad = 0, cgood = 0, cbad = 0;
+	char name[128];
+	int fails = 0;
+
+	in = open_or_die(port, &o);
+	snprintf(name, sizeof(name), "%.*s:lbsrc", (int)strcspn(port, ":"), port);
+	src = open_or_die(name, NULL);
+	snprintf(name, sizeof(name), "%s{0", port);
+	pp = open_or_die(name, NULL);
+	tb_say("READY");
+	if (scribble_run(in, src, pp, frames, 1, &good, &bad)) {
+		tb_log("FAIL while scribbling (good %llu bad %llu)", (unsigned long long)good,
+		       (unsigned long long)bad);
+		fails++;
+	}
+	tb_say("SCRIBBLE got=%llu bad=%llu", (unsigned long long)good, (unsigned long long)bad);
+	if (!fails && (scribble_run(in, src, pp, frames, 0, &cgood, &cbad) || cbad ||
+		       cgood != frames)) {
+		tb_log("FAIL clean frames after the scribbling: %llu good, %llu bad",
+		       (unsigned long long)cgood, (unsigned long long)cbad);
+		fails++;
+	}
+	if (!fails)
+		tb_say("CLEAN ok");
+	for (uint64_t end = tb_now_ms() + 120000; !tb_file_exists(stop) && tb_now_ms() < end;)
+		usleep(20000);
+	ptnet_port_close(pp);
+	ptnet_port_close(src);
+	ptnet_port_close(in);
+	return fails || !bad || good + bad != frames;
+}
+
 static int do_consume(const char *name, unsigned int np, unsigned int k, int64_t frames)
 {
 	struct ptnet_port *p = open_or_die(name, NULL);
@@ -313,8 +426,10 @@ int main(int argc, char **argv)
 	if (argc >= 6 && !strcmp(argv[1], "consume"))
 		return do_consume(argv[2], (unsigned int)strtoul(argv[3], NULL, 0),
 				  (unsigned int)strtoul(argv[4], NULL, 0), strtoll(argv[5], NULL, 0));
+	if (argc >= 5 && !strcmp(argv[1], "scribble"))
+		return do_scribble(argv[2], strtoull(argv[3], NULL, 0), argv[4]);
 	if (argc >= 3 && !strcmp(argv[1], "open"))
 		return do_open(argc, argv);
 	tb_die("usage: tb-lb lb PORT NPIPES FRAMES STOPFILE | consume PORT}k NPIPES K FRAMES | "
-	       "open NAME [pipes=K]");
+	       "scribble PORT FRAMES STOPFILE | open NAME [pipes=K]");
 }
