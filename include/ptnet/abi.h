@@ -77,7 +77,10 @@
 #define PTNET_IO_X_PTCTL_RESULT	96	/* VM ports: result of the last PTCTL (0 or errno) */
 #define PTNET_IO_X_NUM_VECTORS	100	/* VM ports: ivshmem vectors (1 + rings) */
 #define PTNET_IO_X_EXTRA_BUFS	104	/* the last N buffers of the pool: in no ring */
-#define PTNET_IO_X_END		108
+#define PTNET_IO_X_PIPES	108	/* pipe pairs sharing this region (pipes=K), 0: none */
+#define PTNET_IO_X_PIPE_OFS	112	/* region offset of pair 0's room (PTNET_PIPE_ROOM_*) */
+#define PTNET_IO_X_PIPE_STRIDE	116	/* bytes from one pair's room to the next */
+#define PTNET_IO_X_END		120
 #define PTNET_IO_KICK_BASE	128	/* netmap: per-ring kick registers */
 
 /* PTNET_IO_PTFEAT bits. */
@@ -117,6 +120,20 @@
 #define PTNET_PIPE_MAX_ID	1023	/* N of {N and }N: 0..PTNET_PIPE_MAX_ID */
 #define PTNET_PIPE_MASTER	0
 #define PTNET_PIPE_SLAVE	1
+#define PTNET_MAX_PIPES		64	/* pairs a port may reserve room for (pipes=K) */
+
+/*
+ * A port made with pipes=K reserves, after its own rings, K rooms for pipe
+ * pairs that share its memory ("valeX:NAME{k" / "}k" with k < K): each room
+ * is one page with the two ends' netmap_ifs and the pair's state, then the
+ * pair's four rings (same order as above, the port's tx_slots each), page
+ * aligned.  Their buffers come from the port's pool (after the port's
+ * rings' and before its extra buffers), so a buffer index is valid in the
+ * port's rings and in every pipe ring alike.
+ */
+#define PTNET_PIPE_ROOM_NIFP(e)	(1024u * (1u + (e)))	/* end E's netmap_if */
+#define PTNET_PIPE_ROOM_STATE	3072u			/* struct ptnet_pipe_state */
+#define PTNET_PIPE_ROOM_RINGS	4096u			/* ring 0; the others follow */
 
 /*
  * One direction of a pair: the sender's TX ring feeds the receiver's RX
@@ -135,15 +152,22 @@ struct ptnet_pipe_dir {
 	uint32_t pad1[13];
 };
 
-/* dir[E]: the packets end E (PTNET_PIPE_MASTER/SLAVE) sends. */
+/*
+ * dir[E]: the packets end E (PTNET_PIPE_MASTER/SLAVE) sends.  status is the
+ * pair's own PTNET_STATUS_DEAD (written by ptnetd only, with a release):
+ * a pair in a port's memory cannot use the region's status register, which
+ * is the port's.
+ */
 struct ptnet_pipe_state {
 	struct ptnet_pipe_dir dir[2];
+	uint32_t status;
+	uint32_t pad[31];
 };
 
 #ifndef __KERNEL__
 _Static_assert(sizeof(struct ptnet_pipe_dir) == 128, "pipe dir size");
 _Static_assert(__builtin_offsetof(struct ptnet_pipe_dir, head) == 64, "pipe dir halves");
-_Static_assert(sizeof(struct ptnet_pipe_state) == 256, "pipe state size");
+_Static_assert(sizeof(struct ptnet_pipe_state) == 384, "pipe state size");
 #endif
 
 /*

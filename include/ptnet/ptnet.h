@@ -50,6 +50,7 @@ struct ptnet_port_opts {
 	uint8_t mac_set;
 	uint32_t spin_us;	/* ptnet_port_wait polls this long before sleeping (default 50) */
 	uint32_t extra_bufs;	/* 0..65536 buffers no ring owns (default 0), see buf_num */
+	uint32_t pipes;		/* 0..64 pipe pairs "NAME{k" sharing this port's memory */
 };
 
 /* What a port actually got (filled from the region's register block). */
@@ -64,6 +65,7 @@ struct ptnet_port_info {
 	uint8_t mac[6];
 	uint64_t region_size;
 	uint32_t extra_bufs;	/* buffers [buf_num - extra_bufs, buf_num) are in no ring */
+	uint32_t pipes;		/* pipe pairs that may share this port's memory */
 };
 
 /* Socket path used by every call: $PTNET_SOCKET, else PTNET_DEFAULT_SOCKET. */
@@ -101,6 +103,11 @@ void ptnet_port_close(struct ptnet_port *port);
 
 const struct ptnet_port_info *ptnet_port_info(const struct ptnet_port *port);
 struct netmap_if *ptnet_port_nifp(const struct ptnet_port *port);
+/*
+ * libptnet's mapping of the port's region and its size (a pipe end sharing
+ * a port's memory: that port's whole region, its rooms and pool included).
+ */
+void *ptnet_port_region(const struct ptnet_port *port, size_t *size);
 struct netmap_ring *ptnet_port_txring(const struct ptnet_port *port, unsigned int i);
 struct netmap_ring *ptnet_port_rxring(const struct ptnet_port *port, unsigned int i);
 

@@ -58,6 +58,7 @@ int ptc_valid_ident(const char *s, size_t len);
 #define PTC_OPT_MAC		0x40
 #define PTC_OPT_MTU		0x80
 #define PTC_OPT_EXTRA_BUFS	0x100
+#define PTC_OPT_PIPES		0x200
 
 /*
  * Apply one port option KEY=VALUE (rings, tx-rings, rx-rings, slots,

@@ -125,8 +125,20 @@ int ptc_opt_apply(struct ptnet_port_opts *o, unsigned int *given, const char *ke
 		*given |= PTC_OPT_EXTRA_BUFS;
 		return 0;
 	}
+	if (!strcmp(key, "pipes")) {
+		ret = ptc_parse_u32(value, 0, PTNET_MAX_PIPES, &v);
+		if (ret == -EINVAL)
+			return not_decimal(key, value, err, errlen);
+		if (ret) {
+			snprintf(err, errlen, "pipes=%s: must be 0..%d", value, PTNET_MAX_PIPES);
+			return -EINVAL;
+		}
+		o->pipes = v;
+		*given |= PTC_OPT_PIPES;
+		return 0;
+	}
 	snprintf(err, errlen, "unknown option '%s' (known: rings tx-rings rx-rings slots "
-		 "tx-slots rx-slots buf-size vnet-hdr mac mtu extra-bufs)", key);
+		 "tx-slots rx-slots buf-size vnet-hdr mac mtu extra-bufs pipes)", key);
 	return -ENOENT;
 }
 
@@ -171,6 +183,10 @@ int ptc_opts_finish(struct ptnet_port_opts *o, char *err, size_t errlen)
 	}
 	if (o->extra_bufs > PTNET_MAX_EXTRA_BUFS) {
 		snprintf(err, errlen, "extra-bufs must be 0..%d", PTNET_MAX_EXTRA_BUFS);
+		return -EINVAL;
+	}
+	if (o->pipes > PTNET_MAX_PIPES) {
+		snprintf(err, errlen, "pipes must be 0..%d", PTNET_MAX_PIPES);
 		return -EINVAL;
 	}
 	return 0;

@@ -200,7 +200,8 @@ static void port_free(struct ptd *d, struct ptd_port *p, bool created)
 		p->ops->free(d, p);
 	for (unsigned int i = 0; i < p->nrx; i++)
 		ptd_rxq_fini(&p->rxq[i]);
-	ptd_region_destroy(p);
+	if (!p->parent)
+		ptd_region_destroy(p);	/* a child's memory is its parent's */
 	free(p);
 }
 
@@ -246,7 +247,7 @@ int ptd_port_create(struct ptd *d, const char *name, const struct ptnet_port_opt
 		switch_unused(d, sw);
 		return ptd_err(e, -ENOMEM, "out of memory");
 	}
-	ret = ptd_region_create(p, o, e);
+	ret = ops->region ? ops->region(d, p, o, conf, e) : ptd_region_create(p, o, e);
 	for (; !ret && nrx < p->nrx; nrx++) {
 		ret = ptd_rxq_init(&p->rxq[nrx]);
 		if (ret)
@@ -353,10 +354,29 @@ void ptd_port_unmonitor(struct ptd_port *mon)
 	pthread_rwlock_unlock(&t->sw->lock);
 }
 
+/* A port living in P's region (on P's switch), or NULL. */
+static struct ptd_port *child_of(const struct ptd_port *p)
+{
+	const struct ptd_switch *sw = p->sw;
+
+	for (unsigned int k = 0; k < sw->nports; k++) {
+		struct ptd_port *c = sw->ports[sw->active[k]];
+
+		if (c && c->parent == p)
+			return c;
+	}
+	return NULL;
+}
+
 void ptd_port_destroy(struct ptd *d, struct ptd_port *p)
 {
 	struct ptd_switch *sw = p->sw;
+	struct ptd_port *child;
 	struct ptd_stats st;
+
+	/* The ports in its memory (pipe pairs in its rooms) go before it. */
+	while ((child = child_of(p)))
+		ptd_port_destroy(d, child);
 
 	/*
 	 * Its monitors go first: their clients see their ports detached (the

@@ -130,6 +130,11 @@ struct ptd_port {
 	uint32_t mtu;
 
 	unsigned int ntx, nrx;
+	/* Rooms for pipe pairs in this region (pipes=K, pipe_room.c), ptnetd's own copy. */
+	uint32_t pipes, pipe_slots;
+	uint64_t pipe_ofs, pipe_stride;
+	/* A port living in PARENT's region (a pipe pair in its room): goes before it. */
+	struct ptd_port *parent;
 	struct ptd_txq txq[PTNET_MAX_RINGS];
 	struct ptd_rxq rxq[PTNET_MAX_RINGS];
 
@@ -170,6 +175,14 @@ struct ptd_port_ops {
 	 * them) and drains kick_rfd with one bounded read.
 	 */
 	int (*create)(struct ptd *d, struct ptd_port *p, const void *conf, struct ptd_err *e);
+	/*
+	 * Optional, called before create: give P its memory from CONF instead
+	 * of a region of its own (region.c).  A kind that sets p->parent lives
+	 * in that port's region: port.c then never unmaps or marks it, and
+	 * destroys P before its parent.  NULL: ptd_region_create.
+	 */
+	int (*region)(struct ptd *d, struct ptd_port *p, const struct ptnet_port_opts *o,
+		      const void *conf, struct ptd_err *e);
 	/* The port is on its switch: serve it (threads, sockets, events). */
 	int (*start)(struct ptd *d, struct ptd_port *p, struct ptd_err *e);
 	/* Stop serving: after it, nothing of the kind touches the region. */
@@ -218,6 +231,13 @@ void ptd_port_unmonitor(struct ptd_port *mon);
 int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, struct ptd_err *e);
 void ptd_region_destroy(struct ptd_port *p);
 uint64_t ptd_region_size(const struct ptnet_port_opts *o);
+
+/* pipe_room.c: a room for a pipe pair in a port's region (abi.h, PTNET_PIPE_ROOM_*). */
+uint64_t ptd_pipe_room_size(uint32_t nslots);
+uint64_t ptd_pipe_room_ring(uint32_t nslots, unsigned int i);
+/* Write the room at ROOM_OFS; NEXT_BUF: give its slots buffers from there, NULL: keep them. */
+void ptd_pipe_room_write(uint8_t *mem, uint64_t room_ofs, const char *pname, unsigned int id,
+			 uint32_t nslots, uint32_t buf_size, uint64_t buf_ofs, uint32_t *next_buf);
 static inline uint32_t *ptd_reg(struct ptd_port *p, unsigned int off)
 {
 	return &p->regs[off / 4];

@@ -37,7 +37,7 @@ static void reg_write(struct ptd_port *p, unsigned int off, uint32_t v)
 
 /* Layout of a region for O: ring offsets, buffer pool, bytes used and total size. */
 struct layout {
-	uint64_t atok, ktoa, nifp, ring[2 * PTNET_MAX_RINGS], bufs, used, size;
+	uint64_t atok, ktoa, nifp, ring[2 * PTNET_MAX_RINGS], pipes, stride, bufs, used, size;
 	uint32_t buf_num;
 };
 
@@ -56,9 +56,13 @@ static void layout(const struct ptnet_port_opts *o, struct layout *l)
 		l->ring[i] = off;
 		off = ALIGN(off + sizeof(struct netmap_ring) + 16ull * ns, NM_CACHE_ALIGN);
 	}
-	l->bufs = ALIGN(off, PAGE);
-	/* 0 and 1 reserved, one per slot, then the extra buffers (no ring's). */
-	l->buf_num = 2 + o->tx_rings * o->tx_slots + o->rx_rings * o->rx_slots + o->extra_bufs;
+	/* The pipe pairs' rooms (pipes=K): K pages with four rings each. */
+	l->pipes = ALIGN(off, PAGE);
+	l->stride = o->pipes ? ptd_pipe_room_size(o->tx_slots) : 0;
+	l->bufs = l->pipes + o->pipes * l->stride;
+	/* 0 and 1 reserved, one per slot (the pipes' too), then the extra buffers (no ring's). */
+	l->buf_num = 2 + o->tx_rings * o->tx_slots + o->rx_rings * o->rx_slots +
+		     o->pipes * 4 * o->tx_slots + o->extra_bufs;
 	l->used = l->bufs + (uint64_t)l->buf_num * o->buf_size;
 	l->size = next_pow2(l->used);
 }
@@ -152,6 +156,13 @@ int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, struc
 	reg_write(p, PTNET_IO_X_MTU, p->mtu);
 	reg_write(p, PTNET_IO_X_STATUS, PTNET_STATUS_LINK);
 	reg_write(p, PTNET_IO_X_EXTRA_BUFS, o->extra_bufs);
+	reg_write(p, PTNET_IO_X_PIPES, o->pipes);
+	reg_write(p, PTNET_IO_X_PIPE_OFS, o->pipes ? (uint32_t)l.pipes : 0);
+	reg_write(p, PTNET_IO_X_PIPE_STRIDE, (uint32_t)l.stride);
+	p->pipes = o->pipes;
+	p->pipe_slots = o->tx_slots;
+	p->pipe_ofs = l.pipes;
+	p->pipe_stride = l.stride;
 
 	/* netmap_if: NIC rings only, no host rings. */
 	nifp = (struct netmap_if *)(p->mem + nifp_ofs);
@@ -203,6 +214,10 @@ int ptd_region_create(struct ptd_port *p, const struct ptnet_port_opts *o, struc
 			q->nslots = ns;
 		}
 	}
+	/* The pipes' rooms: their rings' buffers follow the port's rings'. */
+	for (unsigned int k = 0; k < o->pipes; k++)
+		ptd_pipe_room_write(p->mem, l.pipes + k * l.stride, p->pname, k, o->tx_slots,
+				    o->buf_size, buf_ofs, &next_buf);
 	return 0;
 }
 

@@ -36,10 +36,11 @@ static void port_rec(struct ptd_conn *c, struct ptd_port *p, bool stats)
 
 	ptc_format_mac(p->mac, mac);
 	n = snprintf(extra, sizeof(extra), " switch=%s kind=%s pid=%d uid=%u mac=%s tx_rings=%u "
-		     "rx_rings=%u tx_slots=%u rx_slots=%u buf_size=%u vnet_hdr=%u mtu=%u mem=%zu",
+		     "rx_rings=%u tx_slots=%u rx_slots=%u buf_size=%u vnet_hdr=%u mtu=%u mem=%zu "
+		     "pipes=%u",
 		     p->sw->name, p->ops->name, (int)p->pid, (unsigned)p->uid, mac, p->ntx, p->nrx,
 		     p->txq[0].nslots, p->rxq[0].nslots, p->buf_size, p->vnet_hdr_len, p->mtu,
-		     p->size);
+		     p->size, p->pipes);
 	p->ops->describe(p, extra + n, sizeof(extra) - (size_t)n);
 	if (!stats) {
 		ptd_ctl_rec(c, "rec type=port name=%s%s", p->name, extra);

@@ -199,57 +199,75 @@ static void *in_region(struct ptnet_port *p, uint64_t ofs, uint64_t len)
 	return ofs + len <= p->size && ofs + len >= ofs ? p->mem + ofs : NULL;
 }
 
-/* Make P one end of the pair, from the region (4 rings) and ptnetd's offsets. */
+/*
+ * Ring I of the netmap_if at NIFP_OFS, checked to hold its slots inside
+ * P's mapping (the peer, or the port owner sharing the memory, can write
+ * anything there, ring_ofs and num_slots too: each is read once), or NULL.
+ */
+static struct netmap_ring *nifp_ring(struct ptnet_port *p, uint64_t nifp_ofs, unsigned int i)
+{
+	const struct netmap_if *nifp = (const struct netmap_if *)(p->mem + nifp_ofs);
+	int64_t ofs = PTNET_READ_ONCE(((const int64_t *)nifp->ring_ofs)[i]);
+	struct netmap_ring *r;
+	uint32_t n;
+
+	if (ofs <= 0 || !in_region(p, nifp_ofs + (uint64_t)ofs, sizeof(*r)))
+		return NULL;
+	r = (struct netmap_ring *)(p->mem + nifp_ofs + (uint64_t)ofs);
+	n = PTNET_READ_ONCE(r->num_slots);
+	if (n < 2 || n > PTNET_MAX_SLOTS ||
+	    !in_region(p, nifp_ofs + (uint64_t)ofs, sizeof(*r) + (uint64_t)n * sizeof(r->slot[0])))
+		return NULL;
+	return r;
+}
+
+/*
+ * Make P one end of the pair from ptnetd's offsets: this end's netmap_if
+ * (its TX and RX rings), the peer's (its RX ring, which our TX sync fills)
+ * and the pair's state.  The region is the pair's own (4 rings) or the
+ * port's whose room holds the pair (shared memory, daemon/pipe.c): the
+ * rings are found through the netmap_ifs either way.
+ */
 static int pipe_setup(struct ptnet_port *p, unsigned int end, uint64_t nifp_ofs,
-		      uint64_t state_ofs, const char *name)
+		      uint64_t state_ofs, uint64_t peer_ofs, const char *name)
 {
 	struct netmap_if *nifp = in_region(p, nifp_ofs, sizeof(*nifp) + 2 * sizeof(int64_t));
 	struct ptnet_pipe_state *st = in_region(p, state_ofs, sizeof(*st));
-	struct netmap_ring *rings[2];
+	struct netmap_ring *tx, *rx, *peer_rx;
 	int ret;
 
-	if (*(uint32_t *)(p->mem + PTNET_HDR_KIND) != PTNET_KIND_PIPE || p->ntx != 2 ||
-	    p->nrx != 2 || !nifp || !st || state_ofs % 64 || end > 1)
+	if (!nifp || !st || state_ofs % 64 || end > 1 || nifp_ofs % 8 || peer_ofs % 8 ||
+	    !in_region(p, peer_ofs, sizeof(*nifp) + 2 * sizeof(int64_t)))
 		return ptl_err(-EPROTO, "the pipe region is inconsistent");
-	for (unsigned int i = 0; i < 2; i++) {
-		int64_t ofs = nifp->ring_ofs[i];
-
-		if (ofs <= 0 || !in_region(p, nifp_ofs + (uint64_t)ofs, sizeof(struct netmap_ring)))
-			return ptl_err(-EPROTO, "pipe ring %u is out of bounds", i);
-		rings[i] = (struct netmap_ring *)((uint8_t *)nifp + ofs);
-	}
-	/* ptl_check_region checked the four rings: ours must be two of them. */
-	if (rings[0] != p->r[end].ring || rings[1] != p->r[2 + end].ring)
-		return ptl_err(-EPROTO, "the pipe end's rings are not the pair's");
-	/*
-	 * The peer can write anything in the region, num_slots too: the three
-	 * rings we touch must hold their slots inside our mapping.
-	 */
-	for (unsigned int i = 0; i < 3; i++) {
-		const struct netmap_ring *r = i < 2 ? rings[i] : p->r[2 + (1 - end)].ring;
-		uint32_t n = r->num_slots;
-
-		if (n < 2 || n > PTNET_MAX_SLOTS ||
-		    !in_region(p, (uint64_t)((const uint8_t *)r - p->mem),
-			       sizeof(*r) + (uint64_t)n * sizeof(struct netmap_slot)))
-			return ptl_err(-EPROTO, "pipe ring %u has a bad size", i);
-	}
+	tx = nifp_ring(p, nifp_ofs, 0);
+	rx = nifp_ring(p, nifp_ofs, 1);
+	peer_rx = nifp_ring(p, peer_ofs, 1);
+	if (!tx || !rx || !peer_rx || tx == rx || rx == peer_rx || tx == peer_rx)
+		return ptl_err(-EPROTO, "a pipe ring is out of bounds");
 	p->pipe = calloc(1, sizeof(*p->pipe));
 	if (!p->pipe)
 		return ptl_err(-ENOMEM, "out of memory");
-	ret = ptl_pipe_init(p->pipe, rings[0], rings[1], p->r[2 + (1 - end)].ring, st, end,
-			    p->info.buf_num, p->info.buf_size);
+	ret = ptl_pipe_init(p->pipe, tx, rx, peer_rx, st, end, p->info.buf_num,
+			    p->info.buf_size);
 	if (ret)
 		return ptl_err(ret, "the pipe's rings differ in size");
-	/* This end: TX ring 0, RX ring 1; the peer's rings are not ours to sync. */
-	p->r[0] = p->r[end];
-	p->r[1] = p->r[2 + end];
-	memset(&p->r[2], 0, 2 * sizeof(p->r[0]));
+	/* This end: TX ring 0, RX ring 1; no CSB (the region's is the port's, if shared). */
+	memset(p->r, 0, sizeof(p->r));
 	for (unsigned int i = 0; i < 2 * PTNET_MAX_RINGS; i++)
 		p->r[i].kick_fd = p->r[i].irq_fd = -1;
+	p->r[0].ring = tx;
+	p->r[1].ring = rx;
+	p->r[0].nslots = p->r[1].nslots = p->pipe->n;
+	p->r[0].pub_head = tx->head;
+	p->r[1].pub_head = rx->head;
 	p->ntx = p->nrx = 1;
 	p->nifp = nifp;
+	/* The pair's own dead flag (S2 in sync.c reads it): the region's may be the port's. */
+	p->status = &st->status;
 	p->info.tx_rings = p->info.rx_rings = 1;
+	p->info.tx_slots = p->info.rx_slots = p->pipe->n;
+	p->info.extra_bufs = 0;
+	p->info.pipes = 0;
 	snprintf(p->info.name, sizeof(p->info.name), "%.63s", name);
 	return 0;
 }
@@ -263,7 +281,7 @@ int ptl_pipe_open(const char *name, const struct ptnet_port_opts *opts,
 	char err[256], req[PTC_MAX_MSG], buf[PTC_MAX_MSG + 1], spec[PTC_FULLNAME_MAX + 8];
 	int fds[1 + 4 * PTNET_MAX_RINGS];
 	unsigned int given = 0, nfds = 0, end, id, rend;
-	unsigned long long size = 0, nifp = 0, state = 0;
+	unsigned long long size = 0, nifp = 0, state = 0, peer = 0;
 	const char *at = strchr(name, '@');
 	int ret, memfd;
 
@@ -299,9 +317,9 @@ int ptl_pipe_open(const char *name, const struct ptnet_port_opts *opts,
 			   10000);
 	if (ret < 0)
 		goto fail;
-	if (strncmp(buf, "ok ", 3) || sscanf(buf, "ok size=%llu end=%u nifp=%llu state=%llu",
-					     &size, &rend, &nifp, &state) != 4 || nfds != 5 ||
-	    rend != end) {
+	if (strncmp(buf, "ok ", 3) ||
+	    sscanf(buf, "ok size=%llu end=%u nifp=%llu state=%llu peer=%llu", &size, &rend, &nifp,
+		   &state, &peer) != 5 || nfds != 5 || rend != end) {
 		for (unsigned int i = 0; i < nfds; i++)
 			close(fds[i]);
 		ret = strncmp(buf, "ok ", 3) ? ptl_reply_error(buf) :
@@ -322,7 +340,7 @@ int ptl_pipe_open(const char *name, const struct ptnet_port_opts *opts,
 	}
 	ret = ptl_check_region(p);
 	if (!ret)
-		ret = pipe_setup(p, end, nifp, state, spec);
+		ret = pipe_setup(p, end, nifp, state, peer, spec);
 	if (ret) {
 		for (unsigned int i = 1; i < 5; i++)
 			close(fds[i]);

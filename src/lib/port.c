@@ -42,6 +42,7 @@ int ptl_check_region(struct ptnet_port *p)
 	in->vnet_hdr_len = reg(p, PTNET_IO_VNET_HDR_LEN);
 	in->mtu = reg(p, PTNET_IO_X_MTU);
 	in->extra_bufs = reg(p, PTNET_IO_X_EXTRA_BUFS);
+	in->pipes = reg(p, PTNET_IO_X_PIPES);
 	in->region_size = size;
 	if (size != p->size || !in->tx_rings || !in->rx_rings || in->tx_rings > PTNET_MAX_RINGS ||
 	    in->rx_rings > PTNET_MAX_RINGS || atok + 64ull * (in->tx_rings + in->rx_rings) > size ||
@@ -80,9 +81,9 @@ int ptl_build_request(char *req, size_t len, const char *verb, const char *name,
 		      const char *extra, const struct ptnet_port_opts *o)
 {
 	static const char *const keys[] = { "tx-rings", "rx-rings", "tx-slots", "rx-slots",
-					    "buf-size", "vnet-hdr", "mtu", "extra-bufs" };
+					    "buf-size", "vnet-hdr", "mtu", "extra-bufs", "pipes" };
 	uint32_t vals[] = { o->tx_rings, o->rx_rings, o->tx_slots, o->rx_slots, o->buf_size,
-			    o->vnet_hdr_len, o->mtu, o->extra_bufs };
+			    o->vnet_hdr_len, o->mtu, o->extra_bufs, o->pipes };
 	int n = snprintf(req, len, "%s %s%s%s", verb, name, extra ? " " : "", extra ? extra : "");
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -290,6 +291,13 @@ const struct ptnet_port_info *ptnet_port_info(const struct ptnet_port *p)
 struct netmap_if *ptnet_port_nifp(const struct ptnet_port *p)
 {
 	return p->nifp;
+}
+
+void *ptnet_port_region(const struct ptnet_port *p, size_t *size)
+{
+	if (size)
+		*size = p->size;
+	return p->mem;
 }
 
 struct netmap_ring *ptnet_port_txring(const struct ptnet_port *p, unsigned int i)

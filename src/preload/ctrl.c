@@ -47,10 +47,12 @@ static int copy_out(uint64_t dst, const void *src, size_t len)
 struct pnm_mem *pnm_mem_at(const void *addr)
 {
 	for (struct pnm_mem *m = g_mems; m; m = m->next)
-		if ((const uint8_t *)addr >= m->base && (const uint8_t *)addr < m->base + m->size)
+		if (!m->parent && (const uint8_t *)addr >= m->base &&
+		    (const uint8_t *)addr < m->base + m->size)
 			return m;
 	return NULL;
 }
+
 
 static struct pnm_mem *mem_by_name(const char *name)
 {
@@ -78,10 +80,15 @@ void pnm_mem_put(struct pnm_mem *m)
 		;
 	if (*pp)
 		*pp = m->next;
-	real.munmap(m->base, m->size);
+	if (!m->parent)
+		real.munmap(m->base, m->size);	/* a child's view is its parent's */
 	real.munmap(m->sh, PNM_SHADOW_SIZE);
 	ptnet_port_close(m->port);
 	pnm_dbg("mem_id %u (%s) released", m->mem_id, m->name);
+	if (m->parent) {
+		m->parent->users--;
+		pnm_mem_put(m->parent);
+	}
 	free(m->xfree);
 	free(m);
 }
@@ -91,23 +98,13 @@ static uint32_t reg32(const struct pnm_mem *m, unsigned int off)
 	return *(const uint32_t *)(m->region + PTNET_REGS_BASE + off);
 }
 
-/*
- * libptnet's mapping of the region: the page, at or below the netmap_if,
- * that starts with the region header naming that netmap_if.
- */
+/* libptnet's mapping of the region (a pipe end's: its own region or its port's). */
 static uint8_t *lib_region(struct pnm_mem *m)
 {
-	uint8_t *nifp = (uint8_t *)ptnet_port_nifp(m->port);
-	uint8_t *r = (uint8_t *)((uintptr_t)nifp & ~(uintptr_t)4095);
-	uint64_t size = ptnet_port_info(m->port)->region_size;
+	size_t size;
+	uint8_t *r = ptnet_port_region(m->port, &size);
 
-	/* A pipe end's netmap_if is in the page of the region's (pipe.c). */
-	for (; (uint64_t)(nifp - r) < size; r -= 4096)
-		if (*(uint32_t *)r == PTNET_MAGIC &&
-		    (uint32_t)(nifp - r) - *(uint32_t *)(r + PTNET_REGS_BASE + PTNET_IO_NIFP_OFS) <
-			    4096)
-			return r;
-	return NULL;
+	return size == ptnet_port_info(m->port)->region_size ? r : NULL;
 }
 
 /* Our view of the port: the netmap_if area, then the region a second time. */
@@ -295,6 +292,18 @@ static void extra_take_back(struct pnm_file *f, uint32_t *bufs_head)
 	f->nextra = 0;
 }
 
+/*
+ * $PTNET_PIPES=K: the ports this process opens reserve room for K pipe
+ * pairs sharing their memory (lb's "PORT{k" with PORT's mem_id).
+ */
+static uint32_t env_pipes(void)
+{
+	const char *v = getenv("PTNET_PIPES");
+	unsigned long k = v ? strtoul(v, NULL, 10) : 0;
+
+	return k > PTNET_MAX_PIPES ? PTNET_MAX_PIPES : (uint32_t)k;
+}
+
 static int mem_open(const char *name, const struct nmreq_register *r, struct pnm_mem **mp)
 {
 	struct ptnet_port_opts o = { 0 };
@@ -311,6 +320,8 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	o.extra_bufs = r->nr_extra_bufs > PTNET_MAX_EXTRA_BUFS ? PTNET_MAX_EXTRA_BUFS :
 								  r->nr_extra_bufs;
 	m->guest = pnm_guest_is_dev(name);
+	if (!m->guest && !strpbrk(name, "{}"))
+		o.pipes = env_pipes();
 	ret = ptnet_port_open(name, &o, &m->port);
 	if (o.extra_bufs && (ret == -ENOMEM || ret == -EDQUOT || ret == -ENOSPC)) {
 		/* netmap grants fewer extra buffers than asked, down to none. */
@@ -357,6 +368,84 @@ static int mem_open(const char *name, const struct nmreq_register *r, struct pnm
 	m->next = g_mems;
 	g_mems = m;
 	pnm_dbg("%s: mem_id %u, %u+%u rings, %zu bytes", name, m->mem_id, m->ntx, m->nrx, m->size);
+	*mp = m;
+	return 0;
+}
+
+/*
+ * The port of this process whose memory pipe end NAME ("valeX:P{N" or "}N")
+ * lives in: P open here, with room for pipes (pipes=K), and MEM_ID its
+ * mem_id or 0 (netmap's pipes share their port's allocator).  NULL if none.
+ */
+static struct pnm_mem *pipe_parent(const char *name, uint16_t mem_id)
+{
+	char pname[NETMAP_REQ_IFNAMSIZ];
+	struct pnm_mem *par;
+	size_t n = strcspn(name, "{}");
+
+	if (!name[n] || n >= sizeof(pname))
+		return NULL;
+	memcpy(pname, name, n);
+	pname[n] = '\0';
+	par = mem_by_name(pname);
+	if (!par || par->parent || par->guest || !ptnet_port_info(par->port)->pipes ||
+	    (mem_id && mem_id != par->mem_id))
+		return NULL;
+	return par;
+}
+
+/* Pipe end NAME in PAR's memory: its own libptnet port, PAR's view and mem_id. */
+static int mem_open_child(const char *name, struct pnm_mem *par, struct pnm_mem **mp)
+{
+	const struct ptnet_port_info *pi, *ppi = ptnet_port_info(par->port);
+	struct pnm_mem *m = calloc(1, sizeof(*m));
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	ret = ptnet_port_open(name, NULL, &m->port);
+	if (ret) {
+		pnm_dbg("cannot open %s: %s", name, ptnet_errmsg());
+		free(m);
+		return map_open_error(ret);
+	}
+	pi = ptnet_port_info(m->port);
+	m->lib = lib_region(m);
+	/* ptnetd put the pair in the port's room: the same region, the same pool. */
+	if (!m->lib || pi->region_size != ppi->region_size || pi->buf_num != ppi->buf_num ||
+	    memcmp(m->lib + PTNET_HDR_NAME, par->region + PTNET_HDR_NAME, 64)) {
+		pnm_dbg("%s: not in the memory of %s (mem_id %u)", name, par->name, par->mem_id);
+		ptnet_port_close(m->port);
+		free(m);
+		return -EINVAL;
+	}
+	m->sh = real.mmap(NULL, PNM_SHADOW_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m->sh == MAP_FAILED) {
+		ret = -errno;
+		ptnet_port_close(m->port);
+		free(m);
+		return ret;
+	}
+	m->parent = par;
+	par->users++;
+	m->base = par->base;
+	m->size = par->size;
+	m->region = par->region;
+	m->bufs = par->bufs;
+	m->mem_id = par->mem_id;
+	m->ntx = pi->tx_rings;
+	m->nrx = pi->rx_rings;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	for (unsigned int i = 0; i < m->ntx + m->nrx; i++) {
+		struct netmap_ring *ring = mem_ring(m, i);
+
+		m->sh[i].rhead = ring->head;
+		m->sh[i].rtail = ring->tail;
+	}
+	m->next = g_mems;
+	g_mems = m;
+	pnm_dbg("%s: in the memory of %s, mem_id %u", name, par->name, m->mem_id);
 	*mp = m;
 	return 0;
 }
@@ -512,7 +601,7 @@ void pnm_file_release(struct pnm_file *f)
 
 		bind_rings(f, 0);
 		extra_take_back(f, &if_of(f)->ni_bufs_head);
-		m->if_used[f->if_slot] = 0;
+		pnm_view(m)->if_used[f->if_slot] = 0;
 		m->users--;
 		pnm_mem_put(m);
 	}
@@ -568,10 +657,13 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 	if (m && r->nr_mem_id && r->nr_mem_id != m->mem_id)
 		pnm_dbg("%s: mem_id %u asked, the port's is %u", name, r->nr_mem_id, m->mem_id);
 	if (!m) {
-		if (r->nr_mem_id && mem_by_id(r->nr_mem_id))
-			pnm_dbg("%s: mem_id %u belongs to another port; ptnet ports never share "
-				"memory, %s gets its own", name, r->nr_mem_id, name);
-		ret = mem_open(name, r, &m);
+		struct pnm_mem *par = pipe_parent(name, r->nr_mem_id);
+
+		if (!par && r->nr_mem_id && mem_by_id(r->nr_mem_id))
+			pnm_dbg("%s: mem_id %u belongs to another port; only the pipes of a port "
+				"attached with pipes=K share its memory, %s gets its own", name,
+				r->nr_mem_id, name);
+		ret = par ? mem_open_child(name, par, &m) : mem_open(name, r, &m);
 		if (ret)
 			return ret;
 		created = 1;
@@ -606,7 +698,7 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 		ret = -EBUSY;
 		goto fail;
 	}
-	for (slot = 0; slot < PNM_IF_SLOTS && m->if_used[slot]; slot++)
+	for (slot = 0; slot < PNM_IF_SLOTS && pnm_view(m)->if_used[slot]; slot++)
 		;
 	if (slot == PNM_IF_SLOTS) {
 		pnm_dbg("%s: more than %d registrations of one port", name, PNM_IF_SLOTS);
@@ -617,7 +709,7 @@ static int do_register(struct pnm_file *f, const char *name, struct nmreq_regist
 	ret = watch_rings(f);
 	if (ret)
 		goto fail;
-	m->if_used[slot] = 1;
+	pnm_view(m)->if_used[slot] = 1;
 	build_if(f);
 	granted = extra_grant(f, &if_of(f)->ni_bufs_head, r->nr_extra_bufs);
 	if (granted < r->nr_extra_bufs)

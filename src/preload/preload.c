@@ -436,7 +436,7 @@ static void *mmap_common(void *addr, size_t len, int prot, int flags, int fd, of
 		errno = EINVAL;
 		ret = MAP_FAILED;
 	} else {
-		f->mem->maps++;
+		pnm_view(f->mem)->maps++;	/* munmap finds the view's owner */
 		ret = f->mem->base;
 	}
 	pthread_mutex_unlock(&g_lock);

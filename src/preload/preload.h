@@ -52,6 +52,13 @@ struct pnm_ring_shadow {
 
 struct pnm_mem {
 	struct pnm_mem *next;
+	/*
+	 * A pipe end in the memory of a port this process has open (lb's
+	 * "vale0:in{k" with vale0:in's mem_id): its own libptnet port, rings
+	 * and shadows, but the parent's view (base, size, region), mem_id and
+	 * netmap_if slots.  It holds one of the parent's users.
+	 */
+	struct pnm_mem *parent;
 	char name[NETMAP_REQ_IFNAMSIZ];
 	struct ptnet_port *port;
 	uint8_t *base;		/* what mmap returns */
@@ -75,6 +82,12 @@ struct pnm_mem {
 	uint32_t *xfree;
 	uint8_t *bufs;		/* buffer 0, as ptnetd placed it at attach */
 };
+
+/* The mem whose view (base, maps) and netmap_if slots M uses: itself or its parent. */
+static inline struct pnm_mem *pnm_view(struct pnm_mem *m)
+{
+	return m->parent ? m->parent : m;
+}
 
 struct pnm_file {
 	unsigned int refs;	/* app fds pointing here */

@@ -6,7 +6,10 @@
  * distinct buffer inside the pool, a power-of-two size, a sealed memfd;
  * the default MAC is unicast and locally administered.  Also: a name in
  * use is refused with -EBUSY, bad names with -EINVAL (with a message), and
- * switch deletion is refused while ports remain.
+ * switch deletion is refused while ports remain.  A port with pipes=K has
+ * K pipe rooms between its rings and its pool (registers, netmap_ifs
+ * pointing at the room's rings, every pipe slot a buffer of the port's
+ * pool owned by no other slot and not one of the extra buffers).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +107,70 @@ static void check_port(struct cport *c, unsigned int ntx, unsigned int nrx, uint
 	}
 }
 
+/* Port C (1+1 rings of NS slots, EXTRA extra buffers) with K pipe rooms. */
+static void check_rooms(struct cport *c, uint32_t ns, uint32_t k, uint32_t extra)
+{
+	struct ptd_port *p = c->p;
+	uint8_t *mem = p->mem;
+	uint32_t buf_ofs = fw_reg(p, PTNET_IO_X_BUF_OFS), buf_num = fw_reg(p, PTNET_IO_X_BUF_NUM);
+	uint32_t ofs = fw_reg(p, PTNET_IO_X_PIPE_OFS), stride = fw_reg(p, PTNET_IO_X_PIPE_STRIDE);
+	uint8_t *used = calloc(buf_num, 1);
+
+	REQUIRE(used, "calloc");
+	CHECK_EQ(fw_reg(p, PTNET_IO_X_PIPES), k, "%s pipes register", p->name);
+	CHECK_EQ(buf_num, 2 + 2 * ns + 4 * k * ns + extra, "%s pool: the rooms' buffers too",
+		 p->name);
+	CHECK(ofs % 4096 == 0 && stride % 4096 == 0 && stride >= PTNET_PIPE_ROOM_RINGS,
+	      "%s rooms page aligned (%u, %u)", p->name, ofs, stride);
+	CHECK((uint64_t)ofs + (uint64_t)k * stride <= buf_ofs, "%s rooms before the pool", p->name);
+	CHECK((uint8_t *)&rxr(c, 0)->slot[ns] <= mem + ofs, "%s rooms after the port's rings",
+	      p->name);
+	for (uint32_t i = 0; i < 2; i++) {
+		struct netmap_ring *r = i ? rxr(c, 0) : txr(c, 0);
+
+		for (uint32_t s = 0; s < ns; s++)
+			used[r->slot[s].buf_idx] = 1;
+	}
+	for (uint32_t q = 0; q < k; q++) {
+		uint8_t *room = mem + ofs + (uint64_t)q * stride;
+		struct netmap_ring *rings[4];
+
+		for (unsigned int end = 0; end < 2; end++) {
+			struct netmap_if *nifp = (struct netmap_if *)(room + PTNET_PIPE_ROOM_NIFP(end));
+
+			CHECK(nifp->ni_tx_rings == 1 && nifp->ni_rx_rings == 1,
+			      "%s room %u end %u: one ring each way", p->name, q, end);
+			rings[end] = (struct netmap_ring *)((uint8_t *)nifp + nifp->ring_ofs[0]);
+			rings[2 + end] = (struct netmap_ring *)((uint8_t *)nifp + nifp->ring_ofs[1]);
+		}
+		for (unsigned int i = 0; i < 4; i++) {
+			struct netmap_ring *r = rings[i];
+
+			CHECK((uint8_t *)r >= room + PTNET_PIPE_ROOM_RINGS &&
+				      (uint8_t *)&r->slot[ns] <= room + stride,
+			      "%s room %u ring %u inside its room", p->name, q, i);
+			CHECK(r->num_slots == ns && r->dir == (i < 2 ? 0 : 1) &&
+				      r->tail == (i < 2 ? ns - 1 : 0),
+			      "%s room %u ring %u: slots, direction, tail", p->name, q, i);
+			CHECK(NETMAP_BUF(r, 0) == (char *)mem + buf_ofs, "%s room %u ring %u: the pool",
+			      p->name, q, i);
+			for (uint32_t s = 0; s < ns; s++) {
+				uint32_t b = r->slot[s].buf_idx;
+
+				if (b < 2 || b >= buf_num - extra || used[b]) {
+					CHECK(0, "%s room %u ring %u slot %u: buf_idx %u", p->name, q, i,
+					      s, b);
+					break;
+				}
+				used[b] = 1;
+			}
+		}
+		CHECK(rings[0] != rings[1] && rings[2] != rings[3] && rings[0] != rings[2],
+		      "%s room %u: four rings", p->name, q);
+	}
+	free(used);
+}
+
 int main(void)
 {
 	struct cport a, b;
@@ -152,6 +219,10 @@ int main(void)
 							 .buf_size = 2048, .extra_bufs = 1000 }) ==
 		      a.p->size,
 	      "extra buffers counted in the region size (the memory limits)");
+	fw_close(&a);
+	fw_open(&a, "vale0:a@conf:slots=64,pipes=3,extra-bufs=10");
+	check_rooms(&a, 64, 3, 10);
+	CHECK_EQ(fw_reg(a.p, PTNET_IO_X_EXTRA_BUFS), 10, "extra buffers beside the pipes");
 	fw_close(&a);
 	fw_close(&b);
 	CHECK_EQ(D.nports, 0, "no ports left");
