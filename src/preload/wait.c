@@ -196,10 +196,13 @@ static int64_t now_ns(void)
  * maximum window after going to sleep doubles it (a longer spin would have
  * caught it), a longer sleep or a timeout halves it.  So an idle program
  * spins at most PNM_SPIN_MIN_US per wait once the window has decayed.
+ * The maximum is libptnet's 50 us: with 1 ms a busy receiver took the CPU
+ * the forwarding worker needed (bench/run.sh, 2 CPUs: 1514 B at 0.75x
+ * libptnet's rate, 1.06x with 50 us).
  */
 #define PNM_SPIN_MIN_US 20
-#define PNM_SPIN_MAX_US 1000
-static __thread uint32_t t_spin_us = 50;
+#define PNM_SPIN_MAX_US 50
+static __thread uint32_t t_spin_us = PNM_SPIN_MAX_US;
 
 static void spin_adapt(int woken, int64_t slept_ns)
 {
