@@ -75,6 +75,15 @@ int ptl_guest_open(const char *name, const struct ptnet_port_opts *opts,
 int ptl_build_request(char *req, size_t len, const char *verb, const char *name,
 		      const char *extra, const struct ptnet_port_opts *o);
 
+/*
+ * port.c: open P's control connection (P->ctl_fd, the port's lifeline), send
+ * "VERB NAME[ EXTRA] key=value..." and receive the reply into BUF (LEN bytes,
+ * NUL-ended) with up to MAXFDS descriptors.  0 or -errno (message set).
+ */
+int ptl_port_request(struct ptnet_port *p, const char *verb, const char *name, const char *extra,
+		     const struct ptnet_port_opts *o, char *buf, size_t len, int *fds,
+		     unsigned int maxfds, unsigned int *nfds);
+
 /* pipe.c: pipe ends.  Ring I of an end: 0 its TX ring, 1 its RX ring. */
 int ptl_pipe_name(const char *name);
 int ptl_pipe_open(const char *name, const struct ptnet_port_opts *opts,

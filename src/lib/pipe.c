@@ -278,7 +278,7 @@ int ptl_pipe_open(const char *name, const struct ptnet_port_opts *opts,
 	struct ptnet_port_opts o = { 0 };
 	struct ptc_portname pn;
 	struct ptnet_port *p;
-	char err[256], req[PTC_MAX_MSG], buf[PTC_MAX_MSG + 1], spec[PTC_FULLNAME_MAX + 8];
+	char err[256], buf[PTC_MAX_MSG + 1], spec[PTC_FULLNAME_MAX + 8];
 	int fds[1 + 4 * PTNET_MAX_RINGS];
 	unsigned int given = 0, nfds = 0, end, id, rend;
 	unsigned long long size = 0, nifp = 0, state = 0, peer = 0;
@@ -299,22 +299,8 @@ int ptl_pipe_open(const char *name, const struct ptnet_port_opts *opts,
 	p = ptl_port_alloc(&o);
 	if (!p)
 		return ptl_err(-ENOMEM, "out of memory");
-	p->ctl_fd = ptnet_ctl_open();
-	if (p->ctl_fd < 0) {
-		ret = p->ctl_fd;
-		p->ctl_fd = -1;
-		goto fail;
-	}
-	if ((size_t)ptl_build_request(req, sizeof(req), "pipe", spec, NULL, &o) >= sizeof(req)) {
-		ret = ptl_err(-E2BIG, "request too long for ptnetd");
-		goto fail;
-	}
-	if (send(p->ctl_fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		ret = ptl_err(-errno, "cannot talk to ptnetd: %s", strerror(errno));
-		goto fail;
-	}
-	ret = ptl_ctl_recv(p->ctl_fd, buf, sizeof(buf), fds, sizeof(fds) / sizeof(fds[0]), &nfds,
-			   10000);
+	ret = ptl_port_request(p, "pipe", spec, NULL, &o, buf, sizeof(buf), fds,
+			       sizeof(fds) / sizeof(fds[0]), &nfds);
 	if (ret < 0)
 		goto fail;
 	if (strncmp(buf, "ok ", 3) ||

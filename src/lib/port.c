@@ -98,6 +98,28 @@ int ptl_build_request(char *req, size_t len, const char *verb, const char *name,
 	return n;
 }
 
+int ptl_port_request(struct ptnet_port *p, const char *verb, const char *name, const char *extra,
+		     const struct ptnet_port_opts *o, char *buf, size_t len, int *fds,
+		     unsigned int maxfds, unsigned int *nfds)
+{
+	char req[PTC_MAX_MSG];
+	int ret;
+
+	p->ctl_fd = ptnet_ctl_open();
+	if (p->ctl_fd < 0) {
+		ret = p->ctl_fd;
+		p->ctl_fd = -1;
+		return ret;
+	}
+	if ((size_t)ptl_build_request(req, sizeof(req), verb, name, extra, o) >= sizeof(req))
+		return ptl_err(-E2BIG, "request too long for ptnetd");
+	if (send(p->ctl_fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+		return ptl_err(-errno, "cannot talk to ptnetd: %s", strerror(errno));
+	ret = ptl_ctl_recv(p->ctl_fd, buf, len, fds, maxfds, nfds, 10000);
+	return ret < 0 ? ret : 0;
+}
+
+
 void ptnet_port_close(struct ptnet_port *p)
 {
 	if (!p)
@@ -157,7 +179,7 @@ static int port_open(const char *verb, const char *name, const char *extra,
 	struct ptnet_port_opts o = { 0 };
 	struct ptc_portname pn;
 	struct ptnet_port *p;
-	char err[256], req[PTC_MAX_MSG], buf[PTC_MAX_MSG + 1];
+	char err[256], buf[PTC_MAX_MSG + 1];
 	int fds[1 + 4 * PTNET_MAX_RINGS];
 	unsigned int given = 0, nfds = 0, nrings;
 	unsigned long long size = 0;
@@ -180,22 +202,8 @@ static int port_open(const char *verb, const char *name, const char *extra,
 	p = ptl_port_alloc(&o);
 	if (!p)
 		return ptl_err(-ENOMEM, "out of memory");
-	p->ctl_fd = ptnet_ctl_open();
-	if (p->ctl_fd < 0) {
-		ret = p->ctl_fd;
-		p->ctl_fd = -1;
-		goto fail;
-	}
-	if ((size_t)ptl_build_request(req, sizeof(req), verb, pn.full, extra, &o) >= sizeof(req)) {
-		ret = ptl_err(-E2BIG, "request too long for ptnetd");
-		goto fail;
-	}
-	if (send(p->ctl_fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		ret = ptl_err(-errno, "cannot talk to ptnetd: %s", strerror(errno));
-		goto fail;
-	}
-	ret = ptl_ctl_recv(p->ctl_fd, buf, sizeof(buf), fds, sizeof(fds) / sizeof(fds[0]), &nfds,
-			   10000);
+	ret = ptl_port_request(p, verb, pn.full, extra, &o, buf, sizeof(buf), fds,
+			       sizeof(fds) / sizeof(fds[0]), &nfds);
 	if (ret < 0)
 		goto fail;
 	if (strncmp(buf, "ok ", 3) || sscanf(buf, "ok size=%llu rings=%u", &size, &nrings) != 2) {
