@@ -44,6 +44,14 @@ void ptd_notify(int fd)
 	(void)r;
 }
 
+void ptd_notify_drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+		;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)

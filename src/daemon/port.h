@@ -217,6 +217,8 @@ int ptd_port_make_pipes(struct ptd_port *p, int *kick_w, int *irq_r, struct ptd_
 void ptd_port_close_fds(struct ptd_port *p);
 /* Wake a peer: 8 bytes into a pipe or an eventfd (EAGAIN: a wakeup is pending). */
 void ptd_notify(int fd);
+/* Consume every wakeup pending on FD (nonblocking pipe or eventfd). */
+void ptd_notify_drain(int fd);
 /*
  * Make MON (a port of the same switch that never forwards) a monitor of
  * TARGET: copies of what TARGET sends or is delivered (DIR) that pass

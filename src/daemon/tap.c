@@ -170,14 +170,6 @@ static unsigned int switch_to_tap(struct tap_queue *tq)
 	return frames;
 }
 
-static void drain(int fd)
-{
-	char buf[64];
-
-	while (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
-		;
-}
-
 /* Nothing to do: enable notifications with the double check, then sleep. */
 static bool tap_sleep(struct tap_queue *tq)
 {
@@ -208,7 +200,7 @@ static bool tap_sleep(struct tap_queue *tq)
 	ptnet_csb_appl_disable(rx->atok);
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u32 == 1)
-			drain(tq->irq_rfd);
+			ptd_notify_drain(tq->irq_rfd);
 		else if (ev[i].data.u32 == 2)
 			stop = true;
 	}

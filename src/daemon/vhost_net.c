@@ -457,14 +457,6 @@ static unsigned int switch_to_guest(struct vhost_qp *q)
 	return frames;
 }
 
-static void drain(int fd)
-{
-	uint64_t buf[8];
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-}
-
 /* Nothing to do: ask for every notification with its re-check, then sleep. */
 static bool qp_sleep(struct vhost_qp *q)
 {
@@ -527,7 +519,7 @@ static bool qp_sleep(struct vhost_qp *q)
 		} else if (what == EV_STOP) {
 			stop = true;
 		} else if (what - EV_IRQ < v->queues) {
-			drain(v->qp[what - EV_IRQ].irq_rfd);
+			ptd_notify_drain(v->qp[what - EV_IRQ].irq_rfd);
 		}
 	}
 busy:
