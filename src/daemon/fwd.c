@@ -10,6 +10,9 @@
  *           ring lock, complete the lease.  Several workers may copy into
  *           one RX ring at once; hwtail only moves over completed leases,
  *           in lease order, so the client sees packets in order.
+ *           Or, for a kind with a host side (ptd_port_ops.xmit) whose ring
+ *           is idle, the bypass: straight from the source's buffers to the
+ *           host side, no copy into the ring, no wakeup (deliver_bypass).
  * Nothing here fails: a packet is delivered or counted as dropped.
  */
 #include <errno.h>
@@ -82,6 +85,7 @@ int ptd_rxq_init(struct ptd_rxq *q)
 	if (!q->leases)
 		return -ENOMEM;
 	pthread_mutex_init(&q->lock, NULL);
+	pthread_mutex_init(&q->writer, NULL);
 	rxq_clear(q, 0);
 	return 0;
 }
@@ -91,6 +95,7 @@ void ptd_rxq_fini(struct ptd_rxq *q)
 	if (!q->leases)
 		return;
 	pthread_mutex_destroy(&q->lock);
+	pthread_mutex_destroy(&q->writer);
 	free(q->leases);
 	q->leases = NULL;
 }
@@ -102,6 +107,16 @@ void ptd_rxq_reset(struct ptd_rxq *q, uint32_t head)
 	ptnet_csb_kern_write(q->ktoa, q->hwcur, q->hwtail);
 	PTNET_WRITE_ONCE(q->ktoa->kern_need_kick, 0);
 	pthread_mutex_unlock(&q->lock);
+}
+
+void ptd_rxq_writer_lock(struct ptd_rxq *q)
+{
+	pthread_mutex_lock(&q->writer);
+}
+
+void ptd_rxq_writer_unlock(struct ptd_rxq *q)
+{
+	pthread_mutex_unlock(&q->writer);
 }
 
 /* The slot before I: where a TX ring's tail stands when everything is free. */
@@ -461,6 +476,133 @@ static inline void mon_list_add(uint16_t *head, uint16_t *tail, uint16_t i)
 }
 
 /*
+ * The bypass.  A frame for a port whose kind has a host side (xmit, e.g. a
+ * TAP queue) normally goes through its RX ring: a copy, then a wakeup of
+ * the kind's thread, which writes it out.  When that thread sleeps and its
+ * ring is empty, the copy and the wakeup buy nothing (no pipelining: no one
+ * is there to overlap with), so the forwarding thread writes the frame to
+ * the host side itself, as the kernel's qdisc bypass does for an idle
+ * device queue.  Under load the kind's thread is awake and frames queue in
+ * the ring as before, so the two threads keep working in parallel.
+ *
+ * Order and exclusion rest on one primitive, the ring's writer mutex
+ * (ptd_rxq.writer): the kind's thread holds it around writing out queued
+ * frames and releasing their slots; a forwarding thread only trylocks it
+ * (never waits on another port's thread) and, holding it, bypasses only if
+ * nothing is leased, published or unreleased (rxq_idle).  So a bypass never
+ * overtakes a frame queued for the same ring, and a source whose earlier
+ * frames still sit in the ring enqueues behind them.
+ */
+
+/* May frames go from SRC to DP's host side as they are (header included)? */
+static inline bool bypass_fits(const struct ptd_port *src, const struct ptd_port *dp)
+{
+	uint32_t sh = src->vnet_hdr_len, dh = dp->vnet_hdr_len;
+
+	/* Same header, or a zero header put in front; else offloads in software. */
+	return dp->ops->xmit && (sh == dh || (sh == 0 && dh <= PTNET_VNET_HDR_LEN));
+}
+
+/*
+ * Is Q idle: nothing leased, nothing published that its consumer has not
+ * released (written out), and the consumer asleep (it asked for a
+ * notification)?  The last one is the policy, not the safety: an awake
+ * consumer pipelines, so it gets the frames through the ring.
+ */
+static bool rxq_idle(struct ptd_rxq *q)
+{
+	bool idle;
+
+	pthread_mutex_lock(&q->lock);
+	idle = q->hwlease == q->hwtail && ptnet_csb_kern_rx_head(q->atok) == q->hwtail &&	/* K3 */
+	       PTNET_READ_ONCE(q->atok->appl_need_kick);
+	pthread_mutex_unlock(&q->lock);
+	return idle;
+}
+
+/*
+ * Hand the packets of lists *U, *B (merged, batch order) to DP's host side,
+ * ring RING, from the source's buffers; call holding DP's rxq[RING].writer.
+ * The header goes from our own checked copy, never from the source buffer
+ * (its client may rewrite it).  Stops at the first frame that would block:
+ * *U, *B are left at what the ring must take (LIST_END, LIST_END if none).
+ * What DP took is linked on MH, MT for its RX monitors.
+ */
+static void deliver_bypass(struct ptd_txq *sq, struct ptd_port *dp, unsigned int ring,
+			   uint16_t *u, uint16_t *b, uint16_t *mh, uint16_t *mt, bool rx_mon)
+{
+	static const uint8_t zero_hdr[PTNET_VNET_HDR_LEN];
+	struct ptd_port *src = sq->port;
+	uint32_t sh = src->vnet_hdr_len, dh = dp->vnet_hdr_len, prefix = dh > sh ? dh : 0;
+	uint64_t rx_pk = 0, rx_by = 0, d_io = 0, d_off = 0;
+	uint16_t a = *u, c = *b;
+
+	while (a != LIST_END || c != LIST_END) {
+		uint16_t sa = a, sc = c, i = merge_next(&a, &c, false);
+		const struct pkt *pk = &fs.pkts[i];
+		const struct ptd_frag *fr = &fs.frags[pk->first];
+		struct iovec iov[NETMAP_MAX_FRAGS + 1];
+		uint8_t hdr[PTNET_VNET_HDR_LEN];
+		uint32_t skip = sh;
+		int n = 0, r;
+
+		if (sh) {
+			struct ptd_vnet_hdr h;
+
+			/* gather: the first fragment holds the header and more. */
+			memcpy(hdr, fr[0].buf, sh);
+			ptd_vnet_hdr_load(&h, hdr, sh);
+			if (ptd_vnet_hdr_check(&h, pk->len - sh)) {
+				d_off++;
+				continue;
+			}
+			iov[n].iov_base = hdr;
+			iov[n++].iov_len = sh;
+		} else if (prefix) {
+			iov[n].iov_base = (void *)zero_hdr;
+			iov[n++].iov_len = prefix;
+		}
+		if (!pkt_slots(pk, src, dp)) {
+			d_off++;	/* too long for DP, as through its ring */
+			continue;
+		}
+		for (unsigned int f = 0; f < pk->nfrags; f++) {
+			uint32_t from = skip < fr[f].len ? skip : fr[f].len;
+
+			skip -= from;
+			if (fr[f].len == from)
+				continue;
+			iov[n].iov_base = fr[f].buf + from;
+			iov[n++].iov_len = fr[f].len - from;
+		}
+		r = dp->ops->xmit(dp, ring, iov, n);
+		if (r == -EAGAIN) {
+			a = sa;		/* this one and the rest go through the ring */
+			c = sc;
+			break;
+		}
+		if (r) {
+			d_io++;
+			continue;
+		}
+		rx_pk++;
+		rx_by += pk->len + prefix;
+		if (rx_mon)
+			mon_list_add(mh, mt, i);
+	}
+	*u = a;
+	*b = c;
+	if (rx_pk) {
+		ptnet_stat_add(&dp->st.rx_packets, rx_pk);
+		ptnet_stat_add(&dp->st.rx_bytes, rx_by);
+	}
+	if (d_io)
+		ptnet_stat_add(&dp->st.drop_io, d_io);
+	if (d_off)
+		ptnet_stat_add(&dp->st.drop_offload, d_off);
+}
+
+/*
  * Deliver the packets on list U merged with the flood list B into port DP:
  * plan each (fs.plan), lease the slots they need in one go, copy, complete.
  * For a monitor (MON: DP is MON->port) the lists are linked through mnext
@@ -481,6 +623,14 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 	uint16_t a, c, i;
 	int got;
 
+	/* The bypass, if DP's ring is idle; what it leaves goes through the ring. */
+	if (!is_mon && bypass_fits(src, dp) && pthread_mutex_trylock(&q->writer) == 0) {
+		if (rxq_idle(q))
+			deliver_bypass(sq, dp, sq->idx % dp->nrx, &u, &b, &mhead, &mtail, rx_mon);
+		pthread_mutex_unlock(&q->writer);
+		if (u == LIST_END && b == LIST_END)
+			goto monitors;
+	}
 	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
 		i = merge_next(&a, &c, is_mon);
 		if (is_mon && mon->filter && !mon_pass(mon->filter, i, src)) {
@@ -575,6 +725,7 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 		ptnet_stat_add(&dp->st.drop_bad_ring, d_bad);
 	if (d_off)
 		ptnet_stat_add(&dp->st.drop_offload, d_off);
+monitors:
 	/* What DP got, to its RX monitors (monitors have no monitors). */
 	for (unsigned int k = 0; mhead != LIST_END && k < dp->nmon; k++)
 		if (dp->mon[k].dir & PTD_MON_RX)

@@ -35,6 +35,15 @@ void ptd_txq_reset(struct ptd_txq *q, uint32_t head);
 /* Start RX ring Q afresh at HEAD: no leases outstanding, nothing published. */
 void ptd_rxq_reset(struct ptd_rxq *q, uint32_t head);
 
+/*
+ * The writer of RX ring Q (kinds with ptd_port_ops.xmit): the kind's
+ * thread takes it around writing out what is queued in Q and releasing
+ * those slots (its CSB head), so a bypass never overtakes queued frames.
+ * Held only for one such pass.
+ */
+void ptd_rxq_writer_lock(struct ptd_rxq *q);
+void ptd_rxq_writer_unlock(struct ptd_rxq *q);
+
 int ptd_rxq_init(struct ptd_rxq *q);	/* 0 or -ENOMEM */
 void ptd_rxq_fini(struct ptd_rxq *q);
 

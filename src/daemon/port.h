@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <ptnet/abi.h>
 #include <ptnet/netmap.h>
 #include "common/common.h"
@@ -91,6 +92,14 @@ struct ptd_rxq {
 	uint32_t lease_idx;		/* next entry of leases[] */
 	uint32_t *leases;		/* completion point of each lease, or NOSLOT */
 	int irq_wfd;			/* "packets arrived" notifications (kind's fd) */
+	/*
+	 * The ring's writer (kinds with ptd_port_ops.xmit): whoever holds it
+	 * may hand frames of this ring to the kind's host side.  The kind's
+	 * thread holds it while it writes out what is queued in the ring; a
+	 * forwarding thread only tries it (fwd.c, the bypass).  Never held
+	 * across a wait on anything else.
+	 */
+	pthread_mutex_t writer;
 };
 
 struct ptd_port_ops;
@@ -191,6 +200,19 @@ struct ptd_port_ops {
 	void (*free)(struct ptd *d, struct ptd_port *p);
 	/* Append " key=value" fields for list and stats records; bytes written. */
 	int (*describe)(const struct ptd_port *p, char *buf, size_t len);
+	/*
+	 * Optional: the bypass.  Hand one frame for RX ring RING straight to
+	 * the host side (IOV: the port's vnet_hdr_len-byte header, then the
+	 * frame), from the source's buffers, instead of a copy into the ring
+	 * and a wakeup of the kind's thread.  fwd.c calls it only while it
+	 * holds rxq[RING].writer, the ring has nothing queued and its consumer
+	 * sleeps (docs/architecture.md, "The bypass").  Called with the switch
+	 * lock held shared: it must not block.  0: taken (or dropped by the
+	 * host, as a full device queue would); -EAGAIN: it would block, the
+	 * frame and the rest go through the ring; other -errno: counted as
+	 * drop_io.
+	 */
+	int (*xmit)(struct ptd_port *p, unsigned int ring, const struct iovec *iov, int niov);
 	/* Control requests of the kind (adding and removing its ports), NULL-ended. */
 	const struct ptd_request *requests;
 };

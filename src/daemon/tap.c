@@ -11,7 +11,12 @@
  *              a direct call (ptd_txq_push): no CSB, no worker, no wakeup;
  *   RX ring i  filled by the workers like any client's (CSB, lease
  *              protocol); the thread writes its frames to the queue (one
- *              writev per frame) and releases the slots through the CSB.
+ *              writev per frame) and releases the slots through the CSB,
+ *              holding the ring's writer (ptd_rxq_writer_lock);
+ *   bypass     while the thread sleeps with RX ring i empty, a forwarding
+ *              thread writes frames for it straight from the source's
+ *              buffers to the queue instead (tap_xmit, fwd.c's bypass): no
+ *              copy into the ring, no wakeup.
  * It sleeps in epoll when there is nothing to do, woken by the RX ring's
  * irq pipe, the readable TAP or its stop eventfd.
  */
@@ -141,8 +146,10 @@ static unsigned int switch_to_tap(struct tap_queue *tq)
 	uint64_t drops = 0;
 
 	ptnet_csb_appl_read(rx->ktoa, &hwtail, &hwcur);	/* A2 */
-	if (hwtail >= n)
+	if (hwtail >= n || tq->rx_head == hwtail)
 		return 0;
+	/* Queued frames are ours to write: no bypass overtakes them meanwhile. */
+	ptd_rxq_writer_lock(rx);
 	while (tq->rx_head != hwtail && frames < 4 * TAP_BATCH) {
 		struct iovec iov[NETMAP_MAX_FRAGS];
 		uint32_t j = tq->rx_head, k = 0, total = 0;
@@ -165,6 +172,7 @@ static unsigned int switch_to_tap(struct tap_queue *tq)
 	}
 	if (frames)
 		ptnet_csb_appl_write(rx->atok, tq->rx_head, tq->rx_head);	/* A1: release */
+	ptd_rxq_writer_unlock(rx);
 	if (drops)
 		ptnet_stat_add(&p->st.drop_io, drops);
 	return frames;
@@ -409,6 +417,18 @@ static void tap_free(struct ptd *d, struct ptd_port *p)
 	ptd_port_close_fds(p);
 }
 
+/*
+ * The bypass (ptd_port_ops.xmit): one frame for queue RING from a
+ * forwarding thread, which holds the ring's writer.  The queue is
+ * non-blocking and the kernel takes a frame whole or not at all.
+ */
+static int tap_xmit(struct ptd_port *p, unsigned int ring, const struct iovec *iov, int niov)
+{
+	const struct tap_state *t = p->priv;
+
+	return writev(t->q[ring % t->nq].fd, iov, niov) < 0 ? -errno : 0;
+}
+
 static int tap_describe(const struct ptd_port *p, char *buf, size_t len)
 {
 	const struct tap_state *t = p->priv;
@@ -496,5 +516,6 @@ const struct ptd_port_ops ptd_tap_ops = {
 	.stop = tap_stop,
 	.free = tap_free,
 	.describe = tap_describe,
+	.xmit = tap_xmit,
 	.requests = tap_requests,
 };
