@@ -595,6 +595,7 @@ static void deliver_bypass(struct ptd_txq *sq, struct ptd_port *dp, unsigned int
 	if (rx_pk) {
 		ptnet_stat_add(&dp->st.rx_packets, rx_pk);
 		ptnet_stat_add(&dp->st.rx_bytes, rx_by);
+		ptnet_stat_add(&dp->st.rx_bypass, rx_pk);
 	}
 	if (d_io)
 		ptnet_stat_add(&dp->st.drop_io, d_io);

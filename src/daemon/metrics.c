@@ -236,6 +236,7 @@ static const char *counter_help(const char *f)
 		{ "rx_packets", "Frames delivered into the port's RX rings." },
 		{ "rx_bytes", "Bytes delivered into the port's RX rings." },
 		{ "rx_segs", "Extra frames made by software segmentation." },
+		{ "rx_bypass", "Frames of rx_packets handed to the port's host side directly." },
 		{ "bad_tx_head", "Invalid TX head values written by the client." },
 		{ "kicks", "Wakeups by the client (kick pipe readings)." },
 		{ "irqs", "Notifications sent to the client." },

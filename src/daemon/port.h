@@ -31,6 +31,7 @@ struct ptd_stats {
 	uint64_t tx_packets, tx_bytes;	/* taken from the port's TX rings */
 	uint64_t rx_packets, rx_bytes;	/* delivered into its RX rings */
 	uint64_t rx_segs;		/* extra frames made by software segmentation */
+	uint64_t rx_bypass;		/* of rx_packets, handed to the host side directly */
 	uint64_t drop_bad_slot;		/* buf_idx or len out of range */
 	uint64_t drop_bad_chain;	/* NS_MOREFRAG chain too long / unterminated */
 	uint64_t drop_runt;		/* shorter than an Ethernet header */
@@ -49,6 +50,7 @@ struct ptd_stats {
 /* Every counter, in record order.  A new counter: add it here and above. */
 #define PTD_STATS_FIELDS(X)						\
 	X(tx_packets) X(tx_bytes) X(rx_packets) X(rx_bytes) X(rx_segs)	\
+	X(rx_bypass)							\
 	X(drop_bad_slot) X(drop_bad_chain) X(drop_runt) X(drop_no_dest) \
 	X(drop_ring_full) X(drop_bad_ring) X(drop_offload) X(drop_io) X(drop_no_rxbuf) \
 	X(bad_tx_head) X(vq_broken) X(kicks) X(irqs)
