@@ -27,12 +27,6 @@
 #include "daemon/switch.h"
 
 #define NOSLOT		0xffffffffu
-/*
- * The largest frame the bypass writes (vnet header included): writing a
- * 64 KiB GSO frame costs the source thread more than the wakeup it saves,
- * and holds it off its own queue, so big frames go through the ring.
- */
-#define BYPASS_MAX_LEN	2048
 #define LIST_END	0xffffu
 
 struct pkt {
@@ -70,7 +64,6 @@ struct scratch {
 	uint16_t dsts[PTD_MAX_PORTS];
 	unsigned int ndsts;
 	uint8_t seen[PTD_MAX_PORTS];
-	bool more;			/* the source has more after this batch: no bypass */
 	/* Software offload: a GSO frame made linear, and segmentation scratch. */
 	uint8_t lin[PTD_GSO_SCRATCH_MAX] __attribute__((aligned(64)));
 	uint8_t seg[PTD_GSO_SCRATCH_MAX] __attribute__((aligned(64)));
@@ -492,11 +485,6 @@ static inline void mon_list_add(uint16_t *head, uint16_t *tail, uint16_t i)
  * device queue.  Under load the kind's thread is awake and frames queue in
  * the ring as before, so the two threads keep working in parallel.
  *
- * Likewise only when the source has nothing more waiting (the rest of its
- * ring, or the kind's hint txq.more, e.g. a TAP queue not yet read dry):
- * a source with a backlog would stall it while it writes, where a wakeup
- * lets the destination's thread write in parallel (fs.more).
- *
  * Order and exclusion rest on one primitive, the ring's writer mutex
  * (ptd_rxq.writer): the kind's thread holds it around writing out queued
  * frames and releasing their slots; a forwarding thread only trylocks it
@@ -558,11 +546,6 @@ static void deliver_bypass(struct ptd_txq *sq, struct ptd_port *dp, unsigned int
 		uint32_t skip = sh;
 		int n = 0, r;
 
-		if (pk->len > BYPASS_MAX_LEN) {
-			a = sa;		/* this one and the rest go through the ring */
-			c = sc;
-			break;
-		}
 		if (sh) {
 			struct ptd_vnet_hdr h;
 
@@ -642,8 +625,7 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 	int got;
 
 	/* The bypass, if DP's ring is idle; what it leaves goes through the ring. */
-	if (!is_mon && !fs.more && bypass_fits(src, dp) &&
-	    pthread_mutex_trylock(&q->writer) == 0) {
+	if (!is_mon && bypass_fits(src, dp) && pthread_mutex_trylock(&q->writer) == 0) {
 		if (rxq_idle(q))
 			deliver_bypass(sq, dp, sq->idx % dp->nrx, &u, &b, &mhead, &mtail, rx_mon);
 		pthread_mutex_unlock(&q->writer);
@@ -865,7 +847,6 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 	bool in_run = false;
 
 	consumed = gather(q, head, &np, st, trusted);
-	fs.more = q->more || consumed != ptnet_idx_dist(q->hwcur, head, q->nslots);
 
 	/* Pass 1: destinations (one clock read per batch, not per packet). */
 	now_s = ptd_now_s();

@@ -22,9 +22,7 @@ unsigned int ptd_txq_forward(struct ptd_txq *q);
  * Forward slots [Q->hwcur, HEAD) of a TX ring that ptnetd itself fills (a
  * kind's own thread, e.g. a TAP queue): no CSB, no notification, and the
  * slots are trusted (ptnetd wrote them).  Returns the slots consumed; all
- * of them unless the port is not running.  Q->more says whether the
- * producer has more frames waiting behind these: then nothing takes the
- * bypass (fwd.c), the destinations' threads write in parallel.
+ * of them unless the port is not running.
  */
 unsigned int ptd_txq_push(struct ptd_txq *q, uint32_t head);
 

@@ -75,7 +75,6 @@ struct ptd_txq {
 	uint32_t hwcur;			/* next slot to consume (ptnetd's own) */
 	uint32_t seen_head;		/* client head at the last pass */
 	bool skip_chain;		/* dropping the rest of an overlong chain */
-	bool more;			/* kind-set before ptd_txq_push: more frames wait */
 	int kick_rfd;			/* the client's kicks arrive here (kind's fd) */
 	int irq_wfd;			/* "TX space" notifications go here (kind's fd) */
 	struct ptd_worker *worker;

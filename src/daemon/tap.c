@@ -104,7 +104,6 @@ static unsigned int tap_to_switch(struct tap_queue *tq)
 	struct ptd_txq *tx = &p->txq[tq->idx];
 	uint32_t n = tx->nslots;
 	unsigned int frames = 0;
-	bool dry = false;
 
 	/* Copy semantics: every slot from hwcur on is free (one stays empty). */
 	while (frames < TAP_BATCH && n - 1 - ptnet_idx_dist(tx->hwcur, tq->tx_head, n) >=
@@ -118,10 +117,8 @@ static unsigned int tap_to_switch(struct tap_queue *tq)
 			iov[k].iov_len = p->buf_size;
 		}
 		len = readv(tq->fd, iov, (int)tq->max_slots);
-		if (len <= 0) {
-			dry = true;
+		if (len <= 0)
 			break;
-		}
 		/* Lay the frame over as many slots as it filled. */
 		for (j = tq->tx_head; len > 0; j = ptnet_idx_add(j, 1, n)) {
 			uint32_t l = len > (ssize_t)p->buf_size ? p->buf_size : (uint32_t)len;
@@ -134,10 +131,8 @@ static unsigned int tap_to_switch(struct tap_queue *tq)
 		frames++;
 	}
 	/* This thread is the ring's only producer and its only forwarder. */
-	if (frames) {
-		tx->more = !dry;	/* a backlog: let the destinations pipeline */
+	if (frames)
 		ptd_txq_push(tx, tq->tx_head);
-	}
 	return frames;
 }
 
