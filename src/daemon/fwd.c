@@ -478,12 +478,14 @@ static inline void mon_list_add(uint16_t *head, uint16_t *tail, uint16_t i)
 /*
  * The bypass.  A frame for a port whose kind has a host side (xmit, e.g. a
  * TAP queue) normally goes through its RX ring: a copy, then a wakeup of
- * the kind's thread, which writes it out.  When that thread sleeps and its
- * ring is empty, the copy and the wakeup buy nothing (no pipelining: no one
- * is there to overlap with), so the forwarding thread writes the frame to
- * the host side itself, as the kernel's qdisc bypass does for an idle
- * device queue.  Under load the kind's thread is awake and frames queue in
- * the ring as before, so the two threads keep working in parallel.
+ * the kind's thread, which writes it out.  When its ring is empty, the
+ * forwarding thread writes the frame to the host side itself instead, as
+ * the kernel's qdisc bypass does for an idle device queue: one copy and
+ * one cross-CPU wakeup fewer, and the frame's bytes are still in the
+ * forwarding thread's cache when it writes them (a TAP relay's shape: the
+ * thread that reads a frame writes it; bench/tcp.sh measured it ahead of
+ * pipelining through the ring, docs/architecture.md).  When the kind's
+ * thread falls behind, frames queue in its ring as before.
  *
  * Order and exclusion rest on one primitive, the ring's writer mutex
  * (ptd_rxq.writer): the kind's thread holds it around writing out queued
@@ -504,18 +506,16 @@ static inline bool bypass_fits(const struct ptd_port *src, const struct ptd_port
 }
 
 /*
- * Is Q idle: nothing leased, nothing published that its consumer has not
- * released (written out), and the consumer asleep (it asked for a
- * notification)?  The last one is the policy, not the safety: an awake
- * consumer pipelines, so it gets the frames through the ring.
+ * Is Q idle: nothing leased, and nothing published that its consumer has
+ * not released (written out)?  Then no earlier frame of any source waits
+ * in it, and a bypassed frame overtakes nothing.
  */
 static bool rxq_idle(struct ptd_rxq *q)
 {
 	bool idle;
 
 	pthread_mutex_lock(&q->lock);
-	idle = q->hwlease == q->hwtail && ptnet_csb_kern_rx_head(q->atok) == q->hwtail &&	/* K3 */
-	       PTNET_READ_ONCE(q->atok->appl_need_kick);
+	idle = q->hwlease == q->hwtail && ptnet_csb_kern_rx_head(q->atok) == q->hwtail;	/* K3 */
 	pthread_mutex_unlock(&q->lock);
 	return idle;
 }

@@ -207,8 +207,8 @@ struct ptd_port_ops {
 	 * the host side (IOV: the port's vnet_hdr_len-byte header, then the
 	 * frame), from the source's buffers, instead of a copy into the ring
 	 * and a wakeup of the kind's thread.  fwd.c calls it only while it
-	 * holds rxq[RING].writer, the ring has nothing queued and its consumer
-	 * sleeps (docs/architecture.md, "The bypass").  Called with the switch
+	 * holds rxq[RING].writer and the ring has nothing queued
+	 * (docs/architecture.md, "The bypass").  Called with the switch
 	 * lock held shared: it must not block.  0: taken (or dropped by the
 	 * host, as a full device queue would); -EAGAIN: it would block, the
 	 * frame and the rest go through the ring; other -errno: counted as
