@@ -28,7 +28,8 @@ usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--peers] [--kernel-onl
   -r REPS        repetitions of every measurement (default 3)
   -d SECONDS     length of each one-way rate measurement (default 3)
   -n PING_COUNT  ping-pong transactions per RTT measurement (default 20000)
-  --pin          client/sender on CPU 0, server/receiver on CPU 1 (taskset)
+  --pin          client/sender on CPU 0, server/receiver on CPU 1 (taskset), and
+                 ptnetd --pin-workers (each client's forwarding on its CPU)
   --peers        also DPDK memif copy mode, and --memif (installs dpdk dpdk-dev librte-net-memif23
                  if missing; the line is skipped, saying so, when it cannot run)
   --kernel-only  skip the ptnet side (kernel baseline only)
@@ -277,6 +278,8 @@ bg_wait() {
 if [ $PIN -eq 1 ]; then
 	PIN_CLIENT="taskset -c 0"
 	PIN_SERVER="taskset -c 1"
+	# ptnetd places each pinned client's forwarding on a worker on its CPU.
+	PTNETD_ARGS="--pin-workers $PTNETD_ARGS"
 else
 	PIN_CLIENT=
 	PIN_SERVER=

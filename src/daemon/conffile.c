@@ -91,6 +91,7 @@ static const struct conf_opt opts[] = {
 	{ "socket-owner", O_STR, 0, 0, CFG(sock_owner), false },
 	{ "socket-group", O_STR, 0, 0, CFG(sock_group), false },
 	{ "workers", O_UINT, 1, PTD_MAX_WORKERS / 2, CFG(nworkers), false },
+	{ "pin-workers", O_UINT, 0, 1, CFG(pin_workers), false },
 	{ "poll-min-us", O_U32, 0, 1000000, CFG(poll_min_us), false },
 	{ "poll-max-us", O_U32, 0, 1000000, CFG(poll_max_us), false },
 	{ "mac-age", O_UINT, 4, 900, CFG(mac_age_s), false },

@@ -44,6 +44,7 @@ struct ptd_metrics;
 struct ptd_cred {
 	uid_t uid;
 	gid_t gid;
+	pid_t pid;			/* the port's client (passthrough attach), else 0 */
 };
 
 struct ptd_config {
@@ -57,6 +58,7 @@ struct ptd_config {
 	unsigned int uid_max_ports;	/* --uid-max-ports, 0 = unlimited (root exempt) */
 	uint64_t uid_max_mem;		/* --uid-max-mem, 0 = unlimited (root exempt) */
 	unsigned int nworkers;
+	unsigned int pin_workers;	/* --pin-workers: 1 = worker i on the i-th CPU ptnetd may use */
 	uint32_t poll_min_us, poll_max_us;
 	unsigned int mac_age_s;
 	unsigned int mac_table;		/* --mac-table: entries of a switch made without mac-table= */

@@ -30,6 +30,8 @@ static void usage(FILE *f)
 		"                          SIGHUP or 'ptnetctl reload' reads it again\n"
 		"  -s, --socket PATH       control socket (default $PTNET_SOCKET or %s)\n"
 		"  -w, --workers N         forwarding threads (default: one per CPU)\n"
+		"      --pin-workers       pin worker i to the i-th CPU ptnetd may run on; the rings\n"
+		"                          of a client pinned to one CPU go to that CPU's worker\n"
 		"      --poll-min-us US    shortest polling window after traffic (default 20)\n"
 		"      --poll-max-us US    longest polling window (default 1000)\n"
 		"      --mac-age S         MAC table aging time in seconds (default 300)\n"
@@ -88,6 +90,7 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "metrics", required_argument, NULL, 100 },
 		{ "mac-table", required_argument, NULL, 101 },
+		{ "pin-workers", no_argument, NULL, 102 },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t v;
@@ -126,6 +129,9 @@ static int parse_args(struct ptd_config *cfg, int argc, char **argv)
 				return -EINVAL;
 			}
 			cfg->mac_age_s = v;
+			break;
+		case 102:
+			cfg->pin_workers = 1;
 			break;
 		case 101:
 			if (ptc_parse_u32(optarg, 1, PTD_MAC_MAX, &v)) {

@@ -402,6 +402,10 @@ static void render_workers(struct ptd *d, struct ptd_metrics *m, struct mbuf *b)
 	for (unsigned int i = 0; i < nw; i++)
 		put(b, "ptnet_worker_kicks_total{worker=\"%u\"} %llu\n", i,
 		    (unsigned long long)PTNET_READ_ONCE(d->workers[i].ws.kicks));
+	family(b, "ptnet_worker_cpu", "gauge",
+	       "The CPU a forwarding worker is pinned to (--pin-workers), -1 if none.");
+	for (unsigned int i = 0; i < nw; i++)
+		put(b, "ptnet_worker_cpu{worker=\"%u\"} %d\n", i, d->workers[i].cpu);
 	family(b, "ptnet_worker_rings", "gauge", "TX rings a forwarding worker serves.");
 	for (unsigned int i = 0; i < nw; i++)
 		put(b, "ptnet_worker_rings{worker=\"%u\"} %u\n", i, d->workers[i].ntxq);

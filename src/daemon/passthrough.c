@@ -107,6 +107,7 @@ static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 	struct ptnet_port_opts o = { 0 };
 	unsigned int given = 0;
 	struct ptd_port *p;
+	struct ptd_cred cr;
 	int ret;
 
 	if (c->port)
@@ -119,7 +120,10 @@ static int do_attach(struct ptd *d, struct ptd_conn *c, struct ptc_tokens *t,
 	ret = ptc_opts_finish(&o, e->msg, sizeof(e->msg));
 	if (ret)
 		return ret;
-	ret = ptd_port_create(d, t->tok[1], &o, &ptd_passthrough_ops, NULL, &c->cr, &p, e);
+	/* The client's pid goes in: --pin-workers places its rings by its affinity. */
+	cr = c->cr;
+	cr.pid = c->pid;
+	ret = ptd_port_create(d, t->tok[1], &o, &ptd_passthrough_ops, NULL, &cr, &p, e);
 	if (ret)
 		return ret;
 	ptd_pt_hand_over(c, p, p->priv, r);

@@ -190,6 +190,7 @@ static struct ptd_port *port_alloc(const struct ptc_portname *pn, const struct p
 	snprintf(p->pname, sizeof(p->pname), "%s", pn->port);
 	p->ops = ops;
 	p->uid = cr->uid;
+	p->pid = cr->pid;	/* a passthrough client (ptd_worker_add places by it), else 0 */
 	p->running = !(ops->flags & PTD_KIND_STARTS_DOWN);
 	if (o->mac_set) {
 		memcpy(p->mac, o->mac, 6);

@@ -11,6 +11,13 @@
  * poll would have saved the wakeup) and shrinks when traffic is sparse.
  * While polling the worker yields the CPU on every idle round, so on a
  * small machine the clients it serves still run.  Idle means asleep.
+ *
+ * With --pin-workers each worker stays on one CPU, and the TX rings of a
+ * client pinned to a single CPU go to a worker on that CPU: the sender and
+ * the forwarding of what it sends share the CPU, each one's idle rounds
+ * (a full ring, an empty one) lend it to the other, and the frames are
+ * copied while still in that CPU's cache.  Other rings go to the worker
+ * with the fewest.
  */
 #include <errno.h>
 #include <sched.h>
@@ -225,12 +232,31 @@ static void post(struct ptd_worker *w, int op, struct ptd_txq *q)
 	pthread_mutex_unlock(&w->cmd_lock);
 }
 
+/* The one CPU process PID may run on, or -1 (several, or unknown). */
+static int only_cpu(pid_t pid)
+{
+	cpu_set_t set;
+	int cpu = -1;
+
+	if (pid <= 0 || sched_getaffinity(pid, sizeof(set), &set) < 0 || CPU_COUNT(&set) != 1)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
+		if (CPU_ISSET(c, &set))
+			cpu = c;
+	return cpu;
+}
+
 void ptd_worker_add(struct ptd *d, struct ptd_txq *q)
 {
-	struct ptd_worker *best = &d->workers[0];
+	int cpu = d->workers[0].cpu >= 0 ? only_cpu(q->port->pid) : -1;
+	struct ptd_worker *best = NULL;
 
-	for (unsigned int i = 1; i < d->nworkers; i++)
-		if (d->workers[i].ntxq < best->ntxq)
+	/* A pinned client's rings: the least loaded worker on its CPU, if any. */
+	for (unsigned int i = 0; cpu >= 0 && i < d->nworkers; i++)
+		if (d->workers[i].cpu == cpu && (!best || d->workers[i].ntxq < best->ntxq))
+			best = &d->workers[i];
+	for (unsigned int i = 0; !best && i < d->nworkers; i++)
+		if (i == 0 || d->workers[i].ntxq < best->ntxq)
 			best = &d->workers[i];
 	best->ntxq++;
 	q->worker = best;
@@ -248,16 +274,26 @@ void ptd_worker_del(struct ptd_txq *q)
 
 int ptd_workers_start(struct ptd *d)
 {
+	int cpus[CPU_SETSIZE], ncpus = 0;
+	cpu_set_t set;
+
 	d->nworkers = d->cfg.nworkers;
 	d->workers = calloc(d->nworkers, sizeof(*d->workers));
 	if (!d->workers)
 		return -ENOMEM;
+	/* --pin-workers: the CPUs ptnetd may use (systemd's CPUAffinity=, taskset), in order. */
+	if (d->cfg.pin_workers && sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				cpus[ncpus++] = c;
 	for (unsigned int i = 0; i < d->nworkers; i++) {
 		struct ptd_worker *w = &d->workers[i];
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+		pthread_attr_t attr;
 		int ret;
 
 		w->id = i;
+		w->cpu = ncpus ? cpus[i % (unsigned int)ncpus] : -1;
 		w->poll_min_us = d->cfg.poll_min_us;
 		w->poll_max_us = d->cfg.poll_max_us;
 		w->poll_us = w->poll_min_us;
@@ -268,7 +304,14 @@ int ptd_workers_start(struct ptd *d)
 		if (w->epfd < 0 || w->cmd_efd < 0 ||
 		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmd_efd, &ev) < 0)
 			return -errno;
-		ret = pthread_create(&w->thread, NULL, worker_main, w);
+		pthread_attr_init(&attr);
+		if (w->cpu >= 0) {
+			CPU_ZERO(&set);
+			CPU_SET(w->cpu, &set);
+			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		}
+		ret = pthread_create(&w->thread, &attr, worker_main, w);
+		pthread_attr_destroy(&attr);
 		if (ret)
 			return -ret;
 	}

@@ -50,6 +50,7 @@ static inline unsigned int ptd_batch_bucket(uint32_t slots)
 
 struct ptd_worker {
 	unsigned int id;
+	int cpu;			/* pinned to it (--pin-workers), -1: anywhere */
 	pthread_t thread;
 	int epfd;
 	int cmd_efd;
