@@ -48,6 +48,15 @@
 
 #define TAP_MAX_FRAME	(65536 + PTNET_VNET_HDR_LEN)
 #define TAP_BATCH	64
+/*
+ * After its last work a queue thread spins (yielding) up to its window
+ * before it sleeps, then adapts the window as the workers do: a wakeup
+ * soon after sleeping (dense traffic, a TCP stream) widens it up to
+ * TAP_SPIN_US, a late one (sparse traffic, a ping every few ms) halves it
+ * down to none.  Spinning between sparse frames keeps the CPU looking busy
+ * and the next wakeup lands on the other, halted vCPU: bench/tcp.sh's ping
+ * measured 300 us with a fixed 30 us window against 110-160 us without.
+ */
 #define TAP_SPIN_US	30
 /*
  * The TX ring's hot window: frames are read only into the TAP_HOT slots at
@@ -246,7 +255,8 @@ static void *tap_main(void *arg)
 	struct tap_queue *tq = arg;
 	struct ptd_port *p = tq->port;
 	struct epoll_event e = { .events = EPOLLIN };
-	uint64_t last = now_us();
+	uint64_t last = now_us(), slept;
+	uint32_t spin = TAP_SPIN_US;
 
 	tq->max_slots = (TAP_MAX_FRAME + p->buf_size - 1) / p->buf_size;
 	tq->tap_armed = true;
@@ -266,13 +276,21 @@ static void *tap_main(void *arg)
 			continue;
 		}
 		t = now_us();
-		if (t - last < TAP_SPIN_US) {
+		if (t - last < spin) {
 			sched_yield();
 			continue;
 		}
+		slept = t;
 		if (tap_sleep(tq))
 			break;
 		last = now_us();
+		if (last - slept < TAP_SPIN_US) {
+			uint64_t want = 2 * (last - slept) > 2 * spin ? 2 * (last - slept) : 2 * spin;
+
+			spin = want < 1 ? 1 : want > TAP_SPIN_US ? TAP_SPIN_US : (uint32_t)want;
+		} else {
+			spin /= 2;
+		}
 	}
 	return NULL;
 }
