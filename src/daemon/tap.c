@@ -470,7 +470,8 @@ static int tap_xmit(struct ptd_port *p, unsigned int ring, const struct iovec *i
 {
 	const struct tap_state *t = p->priv;
 
-	return writev(t->q[ring % t->nq].fd, iov, niov) < 0 ? -errno : 0;
+	/* RING < p->nrx, which is the queue count (fwd.c took it modulo nrx). */
+	return writev(t->q[ring].fd, iov, niov) < 0 ? -errno : 0;
 }
 
 static int tap_describe(const struct ptd_port *p, char *buf, size_t len)

@@ -255,9 +255,12 @@ void ptd_worker_add(struct ptd *d, struct ptd_txq *q)
 	for (unsigned int i = 0; cpu >= 0 && i < d->nworkers; i++)
 		if (d->workers[i].cpu == cpu && (!best || d->workers[i].ntxq < best->ntxq))
 			best = &d->workers[i];
-	for (unsigned int i = 0; !best && i < d->nworkers; i++)
-		if (i == 0 || d->workers[i].ntxq < best->ntxq)
-			best = &d->workers[i];
+	if (!best) {
+		best = &d->workers[0];
+		for (unsigned int i = 1; i < d->nworkers; i++)
+			if (d->workers[i].ntxq < best->ntxq)
+				best = &d->workers[i];
+	}
 	best->ntxq++;
 	q->worker = best;
 	post(best, PTD_WCMD_ADD, q);

@@ -47,8 +47,14 @@ check "the sender's ring left worker 0 with it (rings 0/1)" wait_until 20 rings_
 # An unpinned owner: the least loaded worker, worker 0.
 spawn rc "$PKTGEN" -i vale0:c -f rx -d 60
 check "unpinned client's ring on the least loaded worker (rings 1/1)" wait_until 20 rings_are 1 1
-kill -TERM "${BG[rb]}" "${BG[rc]}"
-wait_bg rb 30
-wait_bg rc 30
+# Two more unpinned: a tie goes to worker 0, then worker 1 has the fewest.
+spawn rd "$PKTGEN" -i vale0:d -f rx -d 60
+check "the next unpinned one: worker 0 on a tie (rings 2/1)" wait_until 20 rings_are 2 1
+spawn re "$PKTGEN" -i vale0:e -f rx -d 60
+check "and the next: worker 1, now the least loaded (rings 2/2)" wait_until 20 rings_are 2 2
+kill -TERM "${BG[rb]}" "${BG[rc]}" "${BG[rd]}" "${BG[re]}"
+for x in rb rc rd re; do
+	wait_bg $x 30
+done
 stop_ptnetd
 finish
