@@ -26,6 +26,7 @@ VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 declare -A VM_PID=()
 VM_WRAP=()	# prefix for the QEMU command (e.g. ip netns exec NS)
+VM_APPEND=${VM_APPEND:-}	# more guest kernel arguments (e.g. profile=4)
 PTNETD_PID=
 T=
 
@@ -152,7 +153,7 @@ vm_boot() {
 	shift
 	${VM_WRAP[@]+"${VM_WRAP[@]}"} "$QEMU" -accel tcg -m 256 -smp 1 -nographic -monitor none -no-reboot -nodefaults \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 quiet ptvm.name=$name" \
+		-append "console=ttyS0 panic=-1 quiet ptvm.name=$name${VM_APPEND:+ $VM_APPEND}" \
 		-serial "file:$T/$name.console" \
 		-serial "unix:$T/$name.ctl,server=on,wait=off" \
 		"$@" </dev/null >"$T/$name.qemu.log" 2>&1 &
