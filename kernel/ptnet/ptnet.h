@@ -40,6 +40,7 @@
 #define PTNET_CMD_TIMEOUT_MS	2000	/* bounded wait for PTCTL == 0 */
 #define PTNET_MAX_FRAGS		64	/* NS_MOREFRAG chain limit (ptnetd's) */
 #define PTNET_RX_COPYBREAK	256	/* frames up to this go whole into the linear area */
+#define PTNET_RX_POOL		1024	/* pages a queue's pool keeps for reuse (4 MiB) */
 #define PTNET_MAX_FRAME		65535u	/* largest frame without the vnet header */
 
 struct ptnet_dev;
@@ -80,6 +81,7 @@ struct ptnet_ring {
 struct ptnet_rxq {
 	struct ptnet_ring r;
 	struct napi_struct napi;
+	struct page_pool *pool;	/* pages for large frames, recycled (NULL: alloc_page) */
 };
 
 struct ptnet_txq {
@@ -143,6 +145,8 @@ unsigned int ptnet_tx_slots_for(struct ptnet_dev *pd, unsigned int len);
 /* Data path copies (ptnet_ring.c). */
 int ptnet_tx_frame(struct ptnet_txq *q, struct sk_buff *skb);
 int ptnet_rx_frame(struct ptnet_rxq *q, struct sk_buff **skbp);
+void ptnet_rx_pool_create(struct ptnet_rxq *q);
+void ptnet_rx_pool_destroy(struct ptnet_rxq *q);
 
 /* Native mode (ptnet_netmap.c). */
 int ptnet_cdev_create(struct ptnet_dev *pd);

@@ -233,6 +233,7 @@ int ptnet_datapath_start(struct ptnet_dev *pd)
 	for (i = 0; i < pd->ntx; i++)
 		ptnet_ring_refresh(&pd->txq[i].r);
 	for (i = 0; i < pd->nrx; i++) {
+		ptnet_rx_pool_create(&pd->rxq[i]);
 		ptnet_ring_refresh(&pd->rxq[i].r);
 		napi_enable(&pd->rxq[i].napi);
 	}
@@ -261,8 +262,10 @@ void ptnet_datapath_stop(struct ptnet_dev *pd)
 	WRITE_ONCE(pd->running, false);
 	netif_carrier_off(dev);
 	netif_tx_disable(dev);
-	for (i = 0; i < pd->nrx; i++)
+	for (i = 0; i < pd->nrx; i++) {
 		napi_disable(&pd->rxq[i].napi);
+		ptnet_rx_pool_destroy(&pd->rxq[i]);
+	}
 	for (i = 0; i < pd->ntx; i++)
 		ptnet_ring_irq_disable(&pd->txq[i].r);
 	for (i = 0; i < pd->nrx; i++)

@@ -16,6 +16,7 @@
 #include <linux/kernel.h>
 #include <linux/io.h>
 #include <linux/skbuff.h>
+#include <net/page_pool.h>
 #include <linux/etherdevice.h>
 #include <linux/virtio_net.h>
 #include <linux/delay.h>
@@ -379,32 +380,63 @@ static void chain_copy(struct ptnet_dev *pd, const struct rx_frag *f, unsigned i
 	}
 }
 
-/* Page-backed fragments for the part of a large frame past the linear area. */
-static int rx_add_pages(struct ptnet_dev *pd, struct sk_buff *skb, const struct rx_frag *f,
+/*
+ * Page-backed fragments for the part of a large frame past the linear area.
+ * The pages come from the queue's page pool: the stack gives them back when
+ * it frees the skb, so a steady stream reuses the same pages instead of
+ * having the allocator zero new ones (init_on_alloc, Debian's default) for
+ * every frame.  Without a page from the pool, alloc_page: one skb may hold
+ * both kinds, the free path tells pool pages by their signature.
+ */
+static int rx_add_pages(struct ptnet_rxq *q, struct sk_buff *skb, const struct rx_frag *f,
 			unsigned int *fi, unsigned int *fo, unsigned int len)
 {
+	struct ptnet_dev *pd = q->r.pd;
+
 	while (len) {
-		unsigned int order = min_t(unsigned int, get_order(len), PAGE_ALLOC_COSTLY_ORDER);
 		struct page *page = NULL;
 		unsigned int n;
 
 		if (skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
 			return -EMSGSIZE;
-		if (order)
-			page = alloc_pages(GFP_ATOMIC | __GFP_COMP | __GFP_NOWARN | __GFP_NORETRY,
-					   order);
+		if (q->pool)
+			page = page_pool_dev_alloc_pages(q->pool);
 		if (!page) {
-			order = 0;
 			page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
 			if (!page)
 				return -ENOMEM;
 		}
-		n = min_t(unsigned int, len, PAGE_SIZE << order);
+		n = min_t(unsigned int, len, PAGE_SIZE);
 		chain_copy(pd, f, fi, fo, page_address(page), n);
-		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n, PAGE_SIZE << order);
+		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n, PAGE_SIZE);
 		len -= n;
 	}
 	return 0;
+}
+
+/*
+ * The queue's page pool, made when the datapath starts (NAPI not yet
+ * enabled) and destroyed after napi_disable; pages still held by sockets
+ * then go back to the page allocator as they are freed.  Without a pool
+ * (no memory) frames still arrive, on alloc_page.
+ */
+void ptnet_rx_pool_create(struct ptnet_rxq *q)
+{
+	struct page_pool_params pp = {	/* no flags: the device does no DMA */
+		.order = 0,
+		.pool_size = PTNET_RX_POOL,
+		.nid = NUMA_NO_NODE,
+	};
+	struct page_pool *pool = page_pool_create(&pp);
+
+	q->pool = IS_ERR(pool) ? NULL : pool;
+}
+
+void ptnet_rx_pool_destroy(struct ptnet_rxq *q)
+{
+	if (q->pool)
+		page_pool_destroy(q->pool);
+	q->pool = NULL;
 }
 
 /*
@@ -474,7 +506,9 @@ int ptnet_rx_frame(struct ptnet_rxq *q, struct sk_buff **skbp)
 	if (unlikely(!skb))
 		goto drop;
 	chain_copy(pd, f, &fi, &fo, skb_put(skb, lin), lin);
-	if (flen > lin && rx_add_pages(pd, skb, f, &fi, &fo, flen - lin)) {
+	if (flen > lin && q->pool)
+		skb_mark_for_recycle(skb);	/* before any free: pool pages go back */
+	if (flen > lin && rx_add_pages(q, skb, f, &fi, &fo, flen - lin)) {
 		dev_kfree_skb_any(skb);
 		goto drop;
 	}
