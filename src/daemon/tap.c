@@ -56,8 +56,12 @@
  * down to none.  Spinning between sparse frames keeps the CPU looking busy
  * and the next wakeup lands on the other, halted vCPU: bench/tcp.sh's ping
  * measured 300 us with a fixed 30 us window against 110-160 us without.
+ * The ceiling must cover a request/response turn (a thread sees one frame
+ * per round trip): with 30 us sockperf's RR slept every turn at ~12k/s,
+ * with 200 us it stays in the window at ~40k/s (bench/tcp.sh, same runs:
+ * ping and TCP unchanged).
  */
-#define TAP_SPIN_US	30
+#define TAP_SPIN_US	200
 /*
  * The TX ring's hot window: frames are read only into the TAP_HOT slots at
  * tx_head, and after a push (which consumes everything: copy semantics)

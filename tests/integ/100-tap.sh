@@ -161,4 +161,17 @@ wait $bgcli $bgsrv 2>/dev/null
 check "tap A still answers on the switch" "$PTNETCTL" stats vale0:ta
 check "vale1 still forwards" timeout 30 ip netns exec $NC ping -c 2 -i 0.2 -W 2 10.253.0.2
 check "ptnetd alive" alive "$PTNETD_PID"
+
+# Idle means asleep: with the traffic over and the tap threads' spin
+# windows (at most 200 us) long past, ptnetd uses ~0 CPU with its tap ports
+# up: below 0.04 s of CPU in 2 s, as integ/90 asks of the workers.
+sleep 0.5
+hz=$(getconf CLK_TCK)
+ticks() { sed 's/^.*) //' "/proc/$PTNETD_PID/stat" | awk '{ print $12 + $13 }'; }
+t0=$(ticks)
+sleep 2
+used=$(($(ticks) - t0))
+log "ptnetd used $used ticks of 1/$hz s in 2 s with idle tap ports"
+check "idle tap ports: ptnetd used < 0.04 s of CPU in 2 s ($used ticks at $hz Hz)" \
+	test $((used * 100)) -lt $((4 * hz))
 finish
