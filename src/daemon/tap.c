@@ -40,6 +40,7 @@
 #include "daemon/log.h"
 #include "daemon/netlink.h"
 #include "daemon/port.h"
+#include "daemon/worker.h"
 
 #ifndef TUN_F_USO4
 #define TUN_F_USO4	0x20
@@ -50,7 +51,8 @@
 #define TAP_BATCH	64
 /*
  * After its last work a queue thread spins (yielding) up to its window
- * before it sleeps, then adapts the window as the workers do: a wakeup
+ * before it sleeps, then adapts the window as the workers do
+ * (ptd_poll_adapt, with no floor): a wakeup
  * soon after sleeping (dense traffic, a TCP stream) widens it up to
  * TAP_SPIN_US, a late one (sparse traffic, a ping every few ms) halves it
  * down to none.  Spinning between sparse frames keeps the CPU looking busy
@@ -288,13 +290,7 @@ static void *tap_main(void *arg)
 		if (tap_sleep(tq))
 			break;
 		last = now_us();
-		if (last - slept < TAP_SPIN_US) {
-			uint64_t want = 2 * (last - slept) > 2 * spin ? 2 * (last - slept) : 2 * spin;
-
-			spin = want < 1 ? 1 : want > TAP_SPIN_US ? TAP_SPIN_US : (uint32_t)want;
-		} else {
-			spin /= 2;
-		}
+		spin = ptd_poll_adapt(spin, last - slept, 0, TAP_SPIN_US);
 	}
 	return NULL;
 }

@@ -176,17 +176,8 @@ static void *worker_main(void *arg)
 		t_prev = t;
 		if (woke && slept_at) {
 			/* A kick after sleeping: would a longer poll have caught it? */
-			uint64_t gap_us = (t - slept_at) / 1000;
-
-			if (gap_us < w->poll_max_us) {
-				uint32_t want = (uint32_t)gap_us * 2;
-
-				w->poll_us = want > w->poll_us * 2 ? want : w->poll_us * 2;
-				if (w->poll_us > w->poll_max_us)
-					w->poll_us = w->poll_max_us;
-			} else if (w->poll_us / 2 >= w->poll_min_us) {
-				w->poll_us /= 2;
-			}
+			w->poll_us = ptd_poll_adapt(w->poll_us, (t - slept_at) / 1000,
+						    w->poll_min_us, w->poll_max_us);
 			slept_at = 0;
 		}
 		if (work || woke) {

@@ -65,6 +65,23 @@ struct ptd_worker {
 	struct ptd_worker_stats ws;	/* activity (metrics) */
 };
 
+/*
+ * The polling-window rule of the workers and of the tap threads.  A thread
+ * woken GAP_US after it went to sleep: if a poll of up to MAX would have
+ * caught that wakeup (GAP_US < MAX), window W grows to twice the gap or
+ * twice itself, whichever is more (at least 1, at most MAX); a later
+ * wakeup halves W, not below MIN.
+ */
+static inline uint32_t ptd_poll_adapt(uint32_t w, uint64_t gap_us, uint32_t min, uint32_t max)
+{
+	if (gap_us < max) {
+		uint64_t want = 2 * (gap_us > w ? gap_us : w);
+
+		return want < 1 ? 1 : want > max ? max : (uint32_t)want;
+	}
+	return w / 2 >= min ? w / 2 : w;
+}
+
 int ptd_workers_start(struct ptd *d);
 void ptd_workers_stop(struct ptd *d);
 void ptd_worker_add(struct ptd *d, struct ptd_txq *q);
