@@ -167,10 +167,9 @@ check "ptnetd alive" alive "$PTNETD_PID"
 # up: below 0.04 s of CPU in 2 s, as integ/90 asks of the workers.
 sleep 0.5
 hz=$(getconf CLK_TCK)
-ticks() { sed 's/^.*) //' "/proc/$PTNETD_PID/stat" | awk '{ print $12 + $13 }'; }
-t0=$(ticks)
+t0=$(cpu_ticks "$PTNETD_PID")
 sleep 2
-used=$(($(ticks) - t0))
+used=$(($(cpu_ticks "$PTNETD_PID") - t0))
 log "ptnetd used $used ticks of 1/$hz s in 2 s with idle tap ports"
 check "idle tap ports: ptnetd used < 0.04 s of CPU in 2 s ($used ticks at $hz Hz)" \
 	test $((used * 100)) -lt $((4 * hz))

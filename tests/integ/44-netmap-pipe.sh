@@ -46,9 +46,6 @@ else:
 field_is() { [ "$(pipe_field "$1" "$2")" = "$3" ]; }
 field_gt() { local v; v=$(pipe_field "$1" "$2"); [ "$v" != none ] && [ "$v" -gt "$3" ]; }
 gone() { ! port_listed "$1"; }
-cpu_ticks() {	# utime + stime of a process, in clock ticks
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
 
 # echo_run TAG WAIT FRAMES
 echo_run() {

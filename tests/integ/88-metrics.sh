@@ -226,7 +226,6 @@ cat "$T/http.out"
 check_eq "HTTP limits (oversize, stall, client limit)" "$rc" 0
 
 # --- idle stays idle, with --metrics on and a scrape done ---
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 spawn h "$TBIN/tb-port" hold vale0:h
 check "idle client attached" wait_line h '^READY' 20
 check "a scrape before the idle period" scrape "$T/m7" --unix-socket "$MSOCK"

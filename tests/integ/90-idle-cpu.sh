@@ -7,10 +7,6 @@
 # exchange must still work (a kick wakes the workers).
 . "$(dirname "$0")/lib.sh"
 
-cpu_ticks() {	# utime + stime of a process, in clock ticks
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
 N=20000
 start_ptnetd -w 2
 spawn r "$TBIN/tb-recv" -p vale0:r -i 100 -e 1:$N --ack --announce --hold

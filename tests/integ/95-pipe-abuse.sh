@@ -16,14 +16,13 @@ for b in "$TBIN/tb-canary" "$TBIN/tb-hostile"; do
 	fi
 done
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PTNETD_PID/stat"; }
 # cpu_pct SECONDS: ptnetd's CPU use over SECONDS, percent of one CPU.
 cpu_pct() {
 	local t0 t1 hz
 	hz=$(getconf CLK_TCK)
-	t0=$(cpu_ticks)
+	t0=$(cpu_ticks "$PTNETD_PID")
 	sleep "$1"
-	t1=$(cpu_ticks)
+	t1=$(cpu_ticks "$PTNETD_PID")
 	echo $(((t1 - t0) * 100 / (hz * $1)))
 }
 rx_of() { ctr vale0:gr rx_packets; }

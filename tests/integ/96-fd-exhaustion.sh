@@ -12,13 +12,12 @@ command -v prlimit >/dev/null || {
 	echo "SKIP: prlimit (util-linux) is needed"
 	exit 77
 }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PTNETD_PID/stat"; }
 cpu_pct() {
 	local t0 t1 hz
 	hz=$(getconf CLK_TCK)
-	t0=$(cpu_ticks)
+	t0=$(cpu_ticks "$PTNETD_PID")
 	sleep "$1"
-	t1=$(cpu_ticks)
+	t1=$(cpu_ticks "$PTNETD_PID")
 	echo $(((t1 - t0) * 100 / (hz * $1)))
 }
 fds_of() { ls "/proc/$PTNETD_PID/fd" 2>/dev/null | wc -l; }

@@ -88,6 +88,9 @@ wait_until() {
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
+# cpu_ticks PID: utime + stime of a process, in clock ticks (the comm field
+# may hold spaces: fields are counted after its closing parenthesis)
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
 ctl_ok() { "$PTNETCTL" list >/dev/null 2>&1; }
 
