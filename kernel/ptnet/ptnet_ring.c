@@ -506,11 +506,13 @@ int ptnet_rx_frame(struct ptnet_rxq *q, struct sk_buff **skbp)
 	if (unlikely(!skb))
 		goto drop;
 	chain_copy(pd, f, &fi, &fo, skb_put(skb, lin), lin);
-	if (flen > lin && q->pool)
-		skb_mark_for_recycle(skb);	/* before any free: pool pages go back */
-	if (flen > lin && rx_add_pages(q, skb, f, &fi, &fo, flen - lin)) {
-		dev_kfree_skb_any(skb);
-		goto drop;
+	if (flen > lin) {
+		if (q->pool)
+			skb_mark_for_recycle(skb);	/* before any free: pool pages go back */
+		if (rx_add_pages(q, skb, f, &fi, &fo, flen - lin)) {
+			dev_kfree_skb_any(skb);
+			goto drop;
+		}
 	}
 	skb->dev = dev;
 	if (hdr) {
