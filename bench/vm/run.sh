@@ -202,19 +202,23 @@ echo "setups: $SETUPS; TCG, -smp 1 -m 256" > "$OUT/env.txt"
 RES=$OUT/samples.txt
 [ "$PROFILE" = 1 ] && mkdir -p "$OUT/prof"
 : > "$RES"
-# sample SETUP METRIC VALUE
-sample() { echo "$1 $2 $3" >> "$RES"; log "$1 $2 $3"; }
+# sample SETUP METRIC VALUE: one line, with the round ($r) it was taken in
+sample() { echo "$1 $2 $3 ${r:-0}" >> "$RES"; log "$1 $2 $3"; }
 
 # The server guest of each client guest (for --profile).
 declare -A PEER=([pa]=pb [va]=vb [ua]=ub)
 PROF_N=0
-# host_cpu CLIENT SERVER: the host's busy and total jiffies, then those of
-# the two guests' QEMUs and of ptnetd.
+# machine_jiffies: the host's busy and total jiffies; pid_jiffies PID: a
+# process's utime + stime (0 once it is gone).
+machine_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+pid_jiffies() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# host_cpu CLIENT SERVER: machine_jiffies, then the jiffies of the two
+# guests' QEMUs and of ptnetd.
 host_cpu() {
 	local p t
-	t=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat)
+	t=$(machine_jiffies)
 	for p in "${VM_PID[$1]}" "${VM_PID[$2]}" "$PTNETD_PID"; do
-		t="$t $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"
+		t="$t $(pid_jiffies "$p")"
 	done
 	echo "$t"
 }
@@ -278,11 +282,10 @@ pktgen_once() {
 # Busy share of the machine over 1 s, without our QEMUs and ptnetd (percent).
 others_busy() {
 	local a b pa pb
-	pids="$PTNETD_PID ${VM_PID[*]}"
-	own() { local t=0 p; for p in $pids; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
-	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat); pa=$(own)
+	own() { local t=0 p; for p in $PTNETD_PID ${VM_PID[*]}; do t=$((t + $(pid_jiffies "$p"))); done; echo $t; }
+	a=$(machine_jiffies); pa=$(own)
 	sleep 1
-	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat); pb=$(own)
+	b=$(machine_jiffies); pb=$(own)
 	set -- $a $b
 	echo $(( (($3 - $1) - (pb - pa)) * 100 / ($4 - $2 > 0 ? $4 - $2 : 1) ))
 }
@@ -357,9 +360,11 @@ python3 - "$RES" "$OUT/summary.txt" "$OUT/summary.tsv" <<'EOF'
 import sys, statistics
 rows = {}
 tsv = open(sys.argv[3], "w")
+byround = {}
 for line in open(sys.argv[1]):
-    s, m, v = line.split()
+    s, m, v, rnd = line.split()
     rows.setdefault((s, m), []).append(float(v))
+    byround.setdefault((s, m), {})[rnd] = float(v)
 def med(s, m):
     v = rows.get((s, m))
     return statistics.median(v) if v else None
@@ -378,9 +383,13 @@ for m, label, fmt in (("tcp_gbps", "TCP throughput, Gbit/s", "%.2f"),
         line += "%14s" % (fmt % a if a is not None else "-")
     for a_, b_ in ratios:
         a, b = med(a_, m), med(b_, m)
-        # the spread: ratios of the samples paired by round
-        pr = [x / y for x, y in zip(rows.get((a_, m), []), rows.get((b_, m), [])) if y]
-        line += "%24s" % ("%.2fx (%.2f..%.2f)" % (a / b, min(pr), max(pr)) if a and b and pr else "-")
+        # the spread: ratios of the samples of the same round
+        ra, rb = byround.get((a_, m), {}), byround.get((b_, m), {})
+        pr = [ra[k] / rb[k] for k in ra if k in rb and rb[k]]
+        cell = "-"
+        if a and b:
+            cell = "%.2fx (%.2f..%.2f)" % (a / b, min(pr), max(pr)) if pr else "%.2fx" % (a / b)
+        line += "%24s" % cell
     out.append(line)
     for s_ in setups:
         v = rows.get((s_, m))
