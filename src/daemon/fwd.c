@@ -40,6 +40,7 @@ struct pkt {
 
 struct dlist {
 	uint16_t head, tail;
+	uint32_t n;		/* packets on it */
 };
 
 /* How a packet goes to one destination (M_SKIP: a monitor's filter said no). */
@@ -64,6 +65,7 @@ struct scratch {
 	uint16_t dsts[PTD_MAX_PORTS];
 	unsigned int ndsts;
 	uint8_t seen[PTD_MAX_PORTS];
+	uint32_t plain_max;		/* longest packet, if every one is a slot (else ~0) */
 	/* Software offload: a GSO frame made linear, and segmentation scratch. */
 	uint8_t lin[PTD_GSO_SCRATCH_MAX] __attribute__((aligned(64)));
 	uint8_t seg[PTD_GSO_SCRATCH_MAX] __attribute__((aligned(64)));
@@ -604,14 +606,88 @@ static void deliver_bypass(struct ptd_txq *sq, struct ptd_port *dp, unsigned int
 }
 
 /*
- * Deliver the packets on list U merged with the flood list B into port DP:
- * plan each (fs.plan), lease the slots they need in one go, copy, complete.
+ * Small frames, copied exactly: two overlapping 32-byte moves cover 32..64
+ * bytes without a call (most of a minimum-size frame's cost was memcpy's).
+ */
+static inline void copy_frame(const uint8_t *src, uint8_t *dst, uint32_t len)
+{
+	if (len >= 32 && len <= 64) {
+		uint8_t a[32], z[32];
+
+		memcpy(a, src, 32);
+		memcpy(z, src + len - 32, 32);
+		memcpy(dst, a, 32);
+		memcpy(dst + len - 32, z, 32);
+		return;
+	}
+	nm_pkt_copy(src, dst, (int)len);
+}
+
+/*
+ * deliver's plain case: no vnet header on either side, every packet of the
+ * batch one slot that fits DP's (fs.plain_max), not a monitor.  Then no
+ * packet needs a plan: lease NPK slots, copy each packet into the next,
+ * complete.  Counts and drops as deliver's general loop.
+ */
+static void deliver_plain(struct ptd_port *dp, struct ptd_rxq *q, uint16_t u, uint16_t b,
+			  uint32_t npk, bool rx_mon, uint16_t *mh, uint16_t *mt)
+{
+	uint32_t n = q->nslots, start = 0, lease = 0, used = 0, j;
+	uint64_t rx_by = 0, d_bad = 0;
+	uint16_t a = u, c = b;
+	int got;
+
+	got = rxq_reserve(q, npk, &start, &lease);
+	if (got < 0) {
+		ptnet_stat_add(&dp->st.drop_bad_ring, npk);
+		return;
+	}
+	j = start;
+	while (used < (uint32_t)got && (a != LIST_END || c != LIST_END)) {
+		uint16_t i = merge_next(&a, &c, false);
+		const struct ptd_frag *fr = &fs.frags[fs.pkts[i].first];
+		struct netmap_slot *s = &q->slot[j];
+		uint8_t *dst = rx_buf(dp, s);
+
+		used++;
+		j = ptnet_idx_add(j, 1, n);
+		if (!dst) {
+			PTNET_WRITE_ONCE(s->len, 0);
+			PTNET_WRITE_ONCE(s->flags, 0);
+			d_bad++;
+			continue;
+		}
+		/* Exactly len bytes, as copy_pkt: never stale bytes of earlier frames. */
+		copy_frame(fr->buf, dst, fr->len);
+		PTNET_WRITE_ONCE(s->len, (uint16_t)fr->len);
+		PTNET_WRITE_ONCE(s->flags, (uint16_t)(1u << 8));
+		rx_by += fr->len;
+		if (rx_mon)
+			mon_list_add(mh, mt, i);
+	}
+	if (got > 0)
+		rxq_complete(q, start, (uint32_t)got, used, lease, dp);
+	if (used > d_bad) {
+		ptnet_stat_add(&dp->st.rx_packets, used - d_bad);
+		ptnet_stat_add(&dp->st.rx_bytes, rx_by);
+	}
+	if (npk > used)
+		ptnet_stat_add(&dp->st.drop_ring_full, npk - used);
+	if (d_bad)
+		ptnet_stat_add(&dp->st.drop_bad_ring, d_bad);
+}
+
+/*
+ * Deliver the packets on list U merged with the flood list B (NPK in all,
+ * 0 if not counted) into port DP: plan each (fs.plan), lease the slots they
+ * need in one go, copy, complete; or deliver_plain, when no packet needs a
+ * plan.
  * For a monitor (MON: DP is MON->port) the lists are linked through mnext
  * and MON's filter picks the packets.  Then DP's RX monitors get copies of
  * what DP got.
  */
 static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_t b,
-		    const struct ptd_mon *mon)
+		    uint32_t npk, const struct ptd_mon *mon)
 {
 	const bool is_mon = mon != NULL, rx_mon = !mon && (dp->mon_dirs & PTD_MON_RX);
 	uint16_t mhead = LIST_END, mtail = LIST_END;
@@ -631,6 +707,11 @@ static void deliver(struct ptd_txq *sq, struct ptd_port *dp, uint16_t u, uint16_
 		pthread_mutex_unlock(&q->writer);
 		if (u == LIST_END && b == LIST_END)
 			goto monitors;
+		npk = 0;	/* some went by the bypass: no longer counted */
+	}
+	if (!is_mon && !sh && !dh && npk && fs.plain_max <= slot_cap(dp)) {
+		deliver_plain(dp, q, u, b, npk, rx_mon, &mhead, &mtail);
+		goto monitors;
 	}
 	for (a = u, c = b; a != LIST_END || c != LIST_END;) {
 		i = merge_next(&a, &c, is_mon);
@@ -730,11 +811,12 @@ monitors:
 	/* What DP got, to its RX monitors (monitors have no monitors). */
 	for (unsigned int k = 0; mhead != LIST_END && k < dp->nmon; k++)
 		if (dp->mon[k].dir & PTD_MON_RX)
-			deliver(sq, dp->mon[k].port, mhead, LIST_END, &dp->mon[k]);
+			deliver(sq, dp->mon[k].port, mhead, LIST_END, 0, &dp->mon[k]);
 }
 
 static inline void list_add(struct dlist *l, uint16_t i)
 {
+	l->n++;
 	fs.pkts[i].next = LIST_END;
 	if (l->head == LIST_END)
 		l->head = i;
@@ -755,33 +837,63 @@ static inline uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *np
 	struct ptd_port *p = q->port;
 	uint32_t n = q->nslots, avail = ptnet_idx_dist(q->hwcur, head, n);
 	uint32_t i = q->hwcur, consumed = 0, minlen = p->vnet_hdr_len + PTNET_ETH_MIN_LEN;
+	uint32_t plain_max = 0, buf_num = p->buf_num, buf_size = p->buf_size;
+	uint8_t *bufs = p->bufs;
+	uint64_t tx_pk = 0, tx_by = 0;
 	unsigned int np = 0, nfr = 0;
+	bool chains = false;
 
 	/* frags[] holds PTD_BATCH + NETMAP_MAX_FRAGS: room for one more chain. */
 	while (consumed < avail && np < PTD_BATCH && nfr <= PTD_BATCH) {
+		const struct netmap_slot *s = &q->slot[i];
+		uint32_t idx = PTNET_READ_ONCE(s->buf_idx);
+		uint32_t len = PTNET_READ_ONCE(s->len);
+		uint32_t fl = PTNET_READ_ONCE(s->flags);
 		uint32_t nf = 0, total = 0, j = i;
 		bool bad = false, done = false;
 
+		if (__builtin_expect(!(fl & NS_MOREFRAG) && !q->skip_chain, 1)) {
+			/* One slot, one packet: the common case, from this one read. */
+			consumed++;
+			i = ptnet_idx_add(i, 1, n);
+			tx_pk++;
+			tx_by += len;
+			if (!trusted && (idx < 2 || idx >= buf_num || len > buf_size)) {
+				st->drop_bad_slot++;
+				continue;
+			}
+			if (len < minlen) {
+				st->drop_runt++;
+				continue;
+			}
+			fs.frags[nfr].buf = bufs + (size_t)idx * buf_size;
+			fs.frags[nfr].len = len;
+			fs.pkts[np].first = (uint16_t)nfr;
+			fs.pkts[np].nfrags = 1;
+			fs.pkts[np].len = len;
+			plain_max = len > plain_max ? len : plain_max;
+			np++;
+			nfr++;
+			continue;
+		}
 		if (q->skip_chain) {
 			/* The rest of a dropped chain: discard up to its last slot. */
-			uint32_t fl = PTNET_READ_ONCE(q->slot[i].flags);
-
 			consumed++;
 			i = ptnet_idx_add(i, 1, n);
 			if (!(fl & NS_MOREFRAG))
 				q->skip_chain = false;
 			continue;
 		}
+		/* A chain: read its slots again, each once, from the first. */
 		while (consumed + nf < avail && nf < NETMAP_MAX_FRAGS) {
-			const struct netmap_slot *s = &q->slot[j];
-			uint32_t idx = PTNET_READ_ONCE(s->buf_idx);
-			uint32_t len = PTNET_READ_ONCE(s->len);
-			uint32_t fl = PTNET_READ_ONCE(s->flags);
-
-			if (!trusted && (idx < 2 || idx >= p->buf_num || len > p->buf_size)) {
+			s = &q->slot[j];
+			idx = PTNET_READ_ONCE(s->buf_idx);
+			len = PTNET_READ_ONCE(s->len);
+			fl = PTNET_READ_ONCE(s->flags);
+			if (!trusted && (idx < 2 || idx >= buf_num || len > buf_size)) {
 				bad = true;
 			} else {
-				fs.frags[nfr + nf].buf = p->bufs + (size_t)idx * p->buf_size;
+				fs.frags[nfr + nf].buf = bufs + (size_t)idx * buf_size;
 				fs.frags[nfr + nf].len = len;
 			}
 			total += len;
@@ -801,8 +913,8 @@ static inline uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *np
 			if (nf < NETMAP_MAX_FRAGS && avail < n - 1)
 				break;
 			st->drop_bad_chain++;
-			st->tx_packets++;
-			st->tx_bytes += total;
+			tx_pk++;
+			tx_by += total;
 			consumed += nf;
 			i = j;
 			q->skip_chain = nf == NETMAP_MAX_FRAGS;
@@ -810,8 +922,8 @@ static inline uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *np
 		}
 		consumed += nf;
 		i = j;
-		st->tx_packets++;
-		st->tx_bytes += total;
+		tx_pk++;
+		tx_by += total;
 		if (bad) {
 			st->drop_bad_slot++;
 			continue;
@@ -823,9 +935,13 @@ static inline uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *np
 		fs.pkts[np].first = (uint16_t)nfr;
 		fs.pkts[np].nfrags = (uint16_t)nf;
 		fs.pkts[np].len = total;
+		chains |= nf > 1;
 		np++;
 		nfr += nf;
 	}
+	st->tx_packets += tx_pk;
+	st->tx_bytes += tx_by;
+	fs.plain_max = chains ? UINT32_MAX : plain_max;
 	*npkts = np;
 	return consumed;
 }
@@ -851,6 +967,7 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 	/* Pass 1: destinations (one clock read per batch, not per packet). */
 	now_s = ptd_now_s();
 	fs.flood.head = fs.flood.tail = LIST_END;
+	fs.flood.n = 0;
 	fs.ndsts = 0;
 	fs.lin_pkt = -1;
 	for (unsigned int i = 0; i < np; i++) {
@@ -884,6 +1001,7 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 		if (!fs.seen[d]) {
 			fs.seen[d] = 1;
 			fs.dst[d].head = fs.dst[d].tail = LIST_END;
+			fs.dst[d].n = 0;
 			fs.dsts[fs.ndsts++] = d;
 		}
 		list_add(&fs.dst[d], (uint16_t)i);
@@ -893,7 +1011,8 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 	for (unsigned int k = 0; k < fs.ndsts; k++) {
 		uint16_t d = fs.dsts[k];
 
-		deliver(q, sw->ports[d], fs.dst[d].head, fs.flood.head, NULL);
+		deliver(q, sw->ports[d], fs.dst[d].head, fs.flood.head, fs.dst[d].n + fs.flood.n,
+			NULL);
 	}
 	if (fs.flood.head != LIST_END) {
 		unsigned int copies = 0;
@@ -905,7 +1024,7 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 				continue;
 			copies++;
 			if (!fs.seen[d])
-				deliver(q, sw->ports[d], LIST_END, fs.flood.head, NULL);
+				deliver(q, sw->ports[d], LIST_END, fs.flood.head, fs.flood.n, NULL);
 		}
 		if (!copies)
 			for (uint16_t i = fs.flood.head; i != LIST_END; i = fs.pkts[i].next)
@@ -920,7 +1039,7 @@ static uint32_t forward_batch(struct ptd_txq *q, uint32_t head, struct ptd_stats
 			fs.pkts[i].mnext = i + 1 < np ? (uint16_t)(i + 1) : LIST_END;
 		for (unsigned int k = 0; k < p->nmon; k++)
 			if (p->mon[k].dir & PTD_MON_TX)
-				deliver(q, p->mon[k].port, 0, LIST_END, &p->mon[k]);
+				deliver(q, p->mon[k].port, 0, LIST_END, 0, &p->mon[k]);
 	}
 
 	/* Copy semantics: everything consumed is free again. */
