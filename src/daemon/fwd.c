@@ -623,6 +623,17 @@ static inline void copy_frame(const uint8_t *src, uint8_t *dst, uint32_t len)
 	nm_pkt_copy(src, dst, (int)len);
 }
 
+#define PREFETCH_AHEAD	8
+
+/* Hint: RX slot J's buffer is about to be written. */
+static inline void prefetch_rx(struct ptd_port *dp, struct ptd_rxq *q, uint32_t j)
+{
+	uint8_t *b = rx_buf(dp, &q->slot[j]);
+
+	if (b)
+		__builtin_prefetch(b, 1);
+}
+
 /*
  * deliver's plain case: no vnet header on either side, every packet of the
  * batch one slot that fits DP's (fs.plain_max), not a monitor.  Then no
@@ -643,12 +654,22 @@ static void deliver_plain(struct ptd_port *dp, struct ptd_rxq *q, uint16_t u, ui
 		return;
 	}
 	j = start;
+	/*
+	 * The buffers written here are lines the receiver last read, often on
+	 * another CPU: ask for them (for writing) PREFETCH_AHEAD slots ahead.
+	 * Only a hint: each buffer is read from its slot again, and checked,
+	 * when it is written.
+	 */
+	for (uint32_t k = 0; k < PREFETCH_AHEAD && k < (uint32_t)got; k++)
+		prefetch_rx(dp, q, ptnet_idx_add(start, k, n));
 	while (used < (uint32_t)got && (a != LIST_END || c != LIST_END)) {
 		uint16_t i = merge_next(&a, &c, false);
 		const struct ptd_frag *fr = &fs.frags[fs.pkts[i].first];
 		struct netmap_slot *s = &q->slot[j];
 		uint8_t *dst = rx_buf(dp, s);
 
+		if (used + PREFETCH_AHEAD < (uint32_t)got)
+			prefetch_rx(dp, q, ptnet_idx_add(j, PREFETCH_AHEAD, n));
 		used++;
 		j = ptnet_idx_add(j, 1, n);
 		if (!dst) {
@@ -867,6 +888,12 @@ static inline uint32_t gather(struct ptd_txq *q, uint32_t head, unsigned int *np
 				continue;
 			}
 			fs.frags[nfr].buf = bufs + (size_t)idx * buf_size;
+			/*
+			 * Pass 1 reads every frame's Ethernet header, most often a
+			 * line the client just wrote on another CPU: ask for it
+			 * now, so the batch's misses overlap instead of queueing.
+			 */
+			__builtin_prefetch(fs.frags[nfr].buf);
 			fs.frags[nfr].len = len;
 			fs.pkts[np].first = (uint16_t)nfr;
 			fs.pkts[np].nfrags = 1;
