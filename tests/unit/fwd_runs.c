@@ -50,16 +50,6 @@ static void expect_at(struct cport *c, const uint8_t mac[6], const uint8_t *dsts
 	rx_release(c, 0);
 }
 
-static void send_one(struct cport *from, const uint8_t dst[6], const uint8_t src[6])
-{
-	uint8_t f[60];
-
-	mk_frame(f, sizeof(f), dst, src, 1);
-	tx_frame(from, 0, f, sizeof(f));
-	tx_publish(from, 0);
-	fw_forward(from, 0);
-}
-
 int main(void)
 {
 	struct cport a, b, c;
@@ -71,8 +61,8 @@ int main(void)
 	fw_open(&b, "vale0:b@conf:mac=02:00:00:00:00:0b");
 	fw_open(&c, "vale0:c@conf:mac=02:00:00:00:00:0c");
 	/* b and c announce themselves; a hears both. */
-	send_one(&b, BCAST, MAC_B);
-	send_one(&c, BCAST, MAC_C);
+	fw_send_one(&b, BCAST, MAC_B);
+	fw_send_one(&c, BCAST, MAC_C);
 	rx_drain(&a, 0);
 	rx_drain(&b, 0);
 	rx_drain(&c, 0);
@@ -99,7 +89,7 @@ int main(void)
 	for (unsigned int k = 0; k < 2; k++) {
 		const uint8_t *m = k ? MAC_Y : MAC_X;
 
-		send_one(&b, m, MAC_B);
+		fw_send_one(&b, m, MAC_B);
 		CHECK_EQ(rx_pending(&a, 0), 1, "unicast to %s reaches a", k ? "Y" : "X");
 		CHECK_EQ(rx_pending(&c, 0), 0, "and not c (%s was learned)", k ? "Y" : "X");
 		rx_drain(&a, 0);

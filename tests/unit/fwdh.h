@@ -222,6 +222,17 @@ static inline unsigned int fw_forward(const struct cport *c, unsigned int ring)
 	return total;
 }
 
+/* One 60-byte frame DST <- SRC from FROM, forwarded (announces SRC to the switch). */
+static inline void fw_send_one(const struct cport *from, const uint8_t dst[6], const uint8_t src[6])
+{
+	uint8_t f[60];
+
+	mk_frame(f, sizeof(f), dst, src, 1);
+	tx_frame(from, 0, f, sizeof(f));
+	tx_publish(from, 0);
+	fw_forward(from, 0);
+}
+
 /* Everything published on the TX ring was given back (hwcur == head, hwtail == head - 1). */
 static inline int tx_all_returned(const struct cport *c, unsigned int ring)
 {
