@@ -48,14 +48,25 @@ static inline int nm_tx_pending(const struct netmap_ring *r)
 
 /*
  * Copy a packet the way netmap does: whole 64-byte blocks for small sizes
- * that are multiples of 64, memcpy otherwise.  Block copies go through
- * memcpy too, so unaligned buffers are fine.
+ * that are multiples of 64, memcpy otherwise; 32..64 bytes by two
+ * overlapping 32-byte moves.  Always exactly L bytes.  Block copies go
+ * through memcpy too, so unaligned buffers are fine.
  */
 static inline void nm_pkt_copy(const void *_src, void *_dst, int l)
 {
 	const char *src = (const char *)_src;
 	char *dst = (char *)_dst;
 
+	if (l >= 32 && l <= 64) {
+		/* Two overlapping 32-byte moves, no call: minimum-size frames. */
+		char a[32], z[32];
+
+		__builtin_memcpy(a, src, 32);
+		__builtin_memcpy(z, src + l - 32, 32);
+		__builtin_memcpy(dst, a, 32);
+		__builtin_memcpy(dst + l - 32, z, 32);
+		return;
+	}
 	if (__builtin_expect((l >= 1024) || (l % 64), 0)) {
 		__builtin_memcpy(dst, src, (unsigned)l);
 		return;
