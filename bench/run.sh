@@ -29,7 +29,8 @@ usage: $0 [-r REPS] [-d SECONDS] [-n PING_COUNT] [--pin] [--peers] [--kernel-onl
   -d SECONDS     length of each one-way rate measurement (default 3)
   -n PING_COUNT  ping-pong transactions per RTT measurement (default 20000)
   --pin          client/sender on CPU 0, server/receiver on CPU 1 (taskset), and
-                 ptnetd --pin-workers (each client's forwarding on its CPU)
+                 ptnetd --pin-workers -w 1 (one worker, on CPU 0 beside the sender;
+                 --ptnetd-args "-w N" keeps N)
   --peers        also DPDK memif copy mode, and --memif (installs dpdk dpdk-dev librte-net-memif23
                  if missing; the line is skipped, saying so, when it cannot run)
   --kernel-only  skip the ptnet side (kernel baseline only)
@@ -279,6 +280,14 @@ if [ $PIN -eq 1 ]; then
 	PIN_CLIENT="taskset -c 0"
 	PIN_SERVER="taskset -c 1"
 	# ptnetd places each pinned client's forwarding on a worker on its CPU.
+	# One worker (unless --ptnetd-args says -w): it serves the sender's (or
+	# ping's) ring beside it on CPU 0, the receiver (or pong) keeps CPU 1 to
+	# itself; a busy-poll round trip then costs two context switches, not
+	# four (bench/README.md).  The one-way lines use one ring either way.
+	case " $PTNETD_ARGS " in
+	*" -w "* | *" --workers "* | *" --workers="*) ;;
+	*) PTNETD_ARGS="-w 1 $PTNETD_ARGS" ;;
+	esac
 	PTNETD_ARGS="--pin-workers $PTNETD_ARGS"
 else
 	PIN_CLIENT=

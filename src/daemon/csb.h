@@ -17,6 +17,7 @@
 #ifndef PTNETD_CSB_H
 #define PTNETD_CSB_H
 
+#include <stdbool.h>
 #include <ptnet/abi.h>
 #include <ptnet/ring.h>
 
@@ -80,6 +81,17 @@ static inline int ptnet_csb_kern_need_irq(const struct nm_csb_atok *atok)
 static inline uint32_t ptnet_csb_kern_rx_head(const struct nm_csb_atok *atok)
 {
 	return ptnet_load_acquire(&atok->head);
+}
+
+/*
+ * Has the client of an RX ring left published slots unreleased (hwtail
+ * ahead of its head)?  Relaxed loads, no pairing: a scheduling hint for
+ * the worker (worker.c, local clients); a stale answer only moves a yield.
+ */
+static inline bool ptnet_csb_kern_rx_pending(const struct nm_csb_ktoa *ktoa,
+					     const struct nm_csb_atok *atok)
+{
+	return PTNET_READ_ONCE(ktoa->hwtail) != PTNET_READ_ONCE(atok->head);
 }
 
 /*

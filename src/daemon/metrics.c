@@ -17,7 +17,7 @@
  *                                                    sums, ports that left included
  *   ptnet_switch_ports, ptnet_switch_fdb_entries, ptnet_switch_fdb_capacity
  *   ptnet_worker_{busy,poll,sleep}_seconds_total, _wakeups_total, _kicks_total,
- *   ptnet_worker_rings, ptnet_worker_batch_slots (histogram)
+ *   ptnet_worker_rings, ptnet_worker_local_rings, ptnet_worker_batch_slots (histogram)
  *   ptnet_build_info, ptnet_ports, ptnet_switches, ptnet_port_memory_bytes
  * The counter list comes from PTD_STATS_FIELDS, so a new counter appears here by itself.
  */
@@ -409,6 +409,10 @@ static void render_workers(struct ptd *d, struct ptd_metrics *m, struct mbuf *b)
 	family(b, "ptnet_worker_rings", "gauge", "TX rings a forwarding worker serves.");
 	for (unsigned int i = 0; i < nw; i++)
 		put(b, "ptnet_worker_rings{worker=\"%u\"} %u\n", i, d->workers[i].ntxq);
+	family(b, "ptnet_worker_local_rings", "gauge",
+	       "Of those, rings whose client is pinned to the worker's CPU (--pin-workers).");
+	for (unsigned int i = 0; i < nw; i++)
+		put(b, "ptnet_worker_local_rings{worker=\"%u\"} %u\n", i, d->workers[i].nlocal);
 	family(b, "ptnet_worker_batch_slots", "histogram",
 	       "Slots forwarded per batch (one pass over one TX ring).");
 	for (unsigned int i = 0; i < nw; i++) {

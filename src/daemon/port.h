@@ -79,6 +79,7 @@ struct ptd_txq {
 	int irq_wfd;			/* "TX space" notifications go here (kind's fd) */
 	struct ptd_worker *worker;
 	bool active;			/* worker-private: in the polling set */
+	bool local;			/* its client is pinned to its worker's CPU */
 	unsigned int active_pos;
 };
 

@@ -18,6 +18,20 @@
  * (a full ring, an empty one) lend it to the other, and the frames are
  * copied while still in that CPU's cache.  Other rings go to the worker
  * with the fewest.
+ *
+ * Such local clients change how the worker yields.  Yielding on every idle
+ * round hands the CPU to a client with nothing to do (a ping waiting for
+ * its reply), which yields it back a few spins later: each of those turns
+ * is a context switch, and the reply the worker is about to forward waits
+ * for them.  So with local clients the worker yields when one has packets
+ * it has not released (local_rx_pending: it needs the CPU to take them),
+ * and on an idle round once it has held the CPU LOCAL_SPIN_NS since its
+ * last yield: a local client that wants to send, which the worker cannot
+ * see, waits no longer than that, and after a long busy stretch (a bulk
+ * sender's full ring) the first idle round yields at once.  A busy-poll
+ * ping-pong with one worker, beside ping on its CPU (pong alone on the
+ * other), then costs two context switches per round trip instead of four
+ * (bench/README.md, "busy-poll ping-pong").
  */
 #include <errno.h>
 #include <sched.h>
@@ -31,6 +45,8 @@
 #include "daemon/fwd.h"
 #include "daemon/log.h"
 #include "daemon/worker.h"
+
+#define LOCAL_SPIN_NS	10000
 
 static uint64_t now_ns(void)
 {
@@ -73,6 +89,21 @@ static bool drain(int fd)
 	return read(fd, buf, sizeof(buf)) != 0;
 }
 
+/* Does a local client have packets it has not released (a hint)? */
+static bool local_rx_pending(const struct ptd_worker *w)
+{
+	for (unsigned int i = 0; i < w->nact; i++) {
+		const struct ptd_port *p = w->act[i]->port;
+
+		if (!w->act[i]->local)
+			continue;
+		for (unsigned int r = 0; r < p->nrx; r++)
+			if (ptnet_csb_kern_rx_pending(p->rxq[r].ktoa, p->rxq[r].atok))
+				return true;
+	}
+	return false;
+}
+
 /* Run queued commands; returns true on STOP. */
 static bool run_cmds(struct ptd_worker *w)
 {
@@ -112,12 +143,12 @@ static void *worker_main(void *arg)
 {
 	struct ptd_worker *w = arg;
 	struct epoll_event ev[64];
-	uint64_t last_work = now_ns(), slept_at = 0, t_prev = last_work;
+	uint64_t last_work = now_ns(), slept_at = 0, t_prev = last_work, last_yield = 0;
 	bool stop = false;
 
 	while (!stop) {
 		bool cmd = false, woke = false, sleep = !w->nact;
-		unsigned int work = 0, kicks = 0;
+		unsigned int work = 0, kicks = 0, nlocal = 0;
 		uint64_t t;
 		int n;
 
@@ -162,6 +193,7 @@ static void *worker_main(void *arg)
 		for (unsigned int i = 0; i < w->nact; i++) {
 			unsigned int c = ptd_txq_forward(w->act[i]);
 
+			nlocal += w->act[i]->local;
 			if (c) {
 				ptd_wstat_add(w->ws.batches[ptd_batch_bucket(c)], 1);
 				ptd_wstat_add(w->ws.batch_slots, c);
@@ -182,12 +214,21 @@ static void *worker_main(void *arg)
 		}
 		if (work || woke) {
 			last_work = t;
+			if (nlocal && local_rx_pending(w)) {
+				sched_yield();
+				last_yield = now_ns();
+			}
 			continue;
 		}
 		if (!w->nact)
 			continue;
 		if (t - last_work < (uint64_t)w->poll_us * 1000) {
-			sched_yield();
+			if (!nlocal || t - last_yield >= LOCAL_SPIN_NS || local_rx_pending(w)) {
+				sched_yield();
+				last_yield = now_ns();
+			} else {
+				ptnet_cpu_relax();
+			}
 			continue;
 		}
 		/* Window over: ask for kicks again, then re-check (N1 in csb.h). */
@@ -254,6 +295,8 @@ void ptd_worker_add(struct ptd *d, struct ptd_txq *q)
 	}
 	best->ntxq++;
 	q->worker = best;
+	q->local = cpu >= 0 && best->cpu == cpu;
+	best->nlocal += q->local;
 	post(best, PTD_WCMD_ADD, q);
 }
 
@@ -263,6 +306,7 @@ void ptd_worker_del(struct ptd_txq *q)
 		return;
 	post(q->worker, PTD_WCMD_DEL, q);
 	q->worker->ntxq--;
+	q->worker->nlocal -= q->local;
 	q->worker = NULL;
 }
 

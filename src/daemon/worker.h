@@ -58,6 +58,7 @@ struct ptd_worker {
 	pthread_cond_t cmd_cond;
 	struct ptd_wcmd *cmds;
 	unsigned int ntxq;		/* rings assigned (for balancing) */
+	unsigned int nlocal;		/* of them, rings of clients pinned to its CPU */
 	struct ptd_txq *act[PTD_MAX_TOTAL_PORTS * PTNET_MAX_RINGS];
 	unsigned int nact;
 	/* adaptive polling window */
