@@ -25,10 +25,11 @@
  * is a context switch, and the reply the worker is about to forward waits
  * for them.  So with local clients the worker yields when one has packets
  * it has not released (local_rx_pending: it needs the CPU to take them),
- * and on an idle round once it has held the CPU LOCAL_SPIN_NS since its
- * last yield: a local client that wants to send, which the worker cannot
- * see, waits no longer than that, and after a long busy stretch (a bulk
- * sender's full ring) the first idle round yields at once.  A busy-poll
+ * on the first idle round after it took a quarter of a local ring or more
+ * in one pass (a bulk sender, waiting for that room), and on an idle round
+ * once it has held the CPU LOCAL_SPIN_NS since its last yield: a local
+ * client that wants to send, which the worker cannot see, waits no longer
+ * than that.  A busy-poll
  * ping-pong with one worker, beside ping on its CPU (pong alone on the
  * other), then costs two context switches per round trip instead of four
  * (bench/README.md, "busy-poll ping-pong").
@@ -144,7 +145,7 @@ static void *worker_main(void *arg)
 	struct ptd_worker *w = arg;
 	struct epoll_event ev[64];
 	uint64_t last_work = now_ns(), slept_at = 0, t_prev = last_work, last_yield = 0;
-	bool stop = false;
+	bool stop = false, owe = false;	/* owe: a local bulk sender waits for the CPU */
 
 	while (!stop) {
 		bool cmd = false, woke = false, sleep = !w->nact;
@@ -193,7 +194,10 @@ static void *worker_main(void *arg)
 		for (unsigned int i = 0; i < w->nact; i++) {
 			unsigned int c = ptd_txq_forward(w->act[i]);
 
-			nlocal += w->act[i]->local;
+			if (w->act[i]->local) {
+				nlocal++;
+				owe |= c * 4 >= w->act[i]->nslots;
+			}
 			if (c) {
 				ptd_wstat_add(w->ws.batches[ptd_batch_bucket(c)], 1);
 				ptd_wstat_add(w->ws.batch_slots, c);
@@ -223,9 +227,10 @@ static void *worker_main(void *arg)
 		if (!w->nact)
 			continue;
 		if (t - last_work < (uint64_t)w->poll_us * 1000) {
-			if (!nlocal || t - last_yield >= LOCAL_SPIN_NS || local_rx_pending(w)) {
+			if (!nlocal || owe || t - last_yield >= LOCAL_SPIN_NS || local_rx_pending(w)) {
 				sched_yield();
 				last_yield = now_ns();
+				owe = false;
 			} else {
 				ptnet_cpu_relax();
 			}
