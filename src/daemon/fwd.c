@@ -71,7 +71,15 @@ struct scratch {
 	uint8_t seg[PTD_GSO_SCRATCH_MAX] __attribute__((aligned(64)));
 };
 
-static __thread struct scratch fs;
+/*
+ * local-exec: the objects are built -fPIC (one set for the libraries and
+ * the programs), and the model that implies calls __tls_get_addr at every
+ * access, so the hot loops spilled their registers around each one
+ * (callgrind, 2 M 60 B packets forwarded: 459 M instructions, 418 M with
+ * initial-exec, 392 M with this).  This file goes only into executables
+ * (ptnetd, the unit tests); in a shared object the link would fail.
+ */
+static __thread struct scratch fs __attribute__((tls_model("local-exec")));
 
 static void rxq_clear(struct ptd_rxq *q, uint32_t head)
 {
