@@ -20,6 +20,7 @@
 # usage: bench/vm/run.sh [-r ROUNDS] [-d SECONDS] [--rings N] [--slots S]
 #                        [--buf-size B] [--wait-quiet S] [-o DIR]
 #                        [--no-vhost] [--no-dpdk] [--install-peers] [--profile]
+#                        [--ptnetd-args "ARGS"]
 # --install-peers: apt-get install the reference's package (dpdk-dev, which
 # has dpdk-testpmd) when it is missing; without it a missing testpmd only
 # skips the dpdk setup (with a message).  vhost is skipped when this ptnetd
@@ -27,6 +28,7 @@
 # --profile: boot the guests with profile=4 nokaslr and take each guest kernel's
 # tick profile (and its user/system split) around every TCP sample; the
 # reports, per setup and role, are profile-SETUP-{client,server}.txt.
+# --ptnetd-args "ARGS": extra options for ptnetd (e.g. "--poll-max-us 50").
 # --wait-quiet S: before each round wait up to S seconds until the machine,
 # apart from this benchmark's processes, is less than 10 % busy.
 # Needs root (netns, tap, bridge), QEMU, python3; exit 77 if unavailable.
@@ -43,6 +45,7 @@ VHOST=1
 DPDK=1
 INSTALL_PEERS=0
 PROFILE=0
+PTNETD_XARGS=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-r) ROUNDS=$2; shift 2 ;;
@@ -56,7 +59,8 @@ while [ $# -gt 0 ]; do
 	--no-dpdk) DPDK=0; shift ;;
 	--install-peers) INSTALL_PEERS=1; shift ;;
 	--profile) PROFILE=1; shift ;;
-	-h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--ptnetd-args) read -r -a PTNETD_XARGS <<<"$2"; shift 2 ;;
+	-h|--help) sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -75,7 +79,7 @@ exec 3>&1
 log() { echo "# $(date +%H:%M:%S) $*" >&3; }
 
 # --- the two setups ---
-vm_ptnetd -q || exit 1
+vm_ptnetd -q "${PTNETD_XARGS[@]}" || exit 1
 vm_port pa --rings "$RINGS" --mac 02:71:00:00:00:0a "${PORT_OPTS[@]}" || exit 1
 vm_port pb --rings "$RINGS" --mac 02:71:00:00:00:0b "${PORT_OPTS[@]}" || exit 1
 vm_boot_ptnet pa "$RINGS"
