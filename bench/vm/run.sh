@@ -257,11 +257,35 @@ prof_stop() {	# SETUP CLIENT SERVER
 		} > "$OUT/prof/$1-$role.$PROF_N.raw" || log "no profile from $g"
 	done
 }
+# ptnet_counts: the notification counters of the ptnet setup's two ports,
+# "PA_TX PA_KICKS PA_RX PA_IRQS PB_TX PB_KICKS PB_RX PB_IRQS" (packets).
+ptnet_counts() {
+	"$PTNETCTL" --json stats vale0 2>/dev/null | python3 -c '
+import json, sys
+p = {r["name"]: r for r in json.load(sys.stdin) if r.get("type") == "port"}
+print(" ".join(str(p.get(n, {}).get(k, 0)) for n in ("vale0:pa", "vale0:pb")
+               for k in ("tx_packets", "kicks", "rx_packets", "irqs")))' 2>/dev/null
+}
+# notify_line SETUP BEFORE AFTER: per TCP sample of ptnet, what the two
+# guests' frames cost in notifications (into notify.txt).
+notify_line() {
+	python3 -c '
+import sys
+a, b = [list(map(int, x.split())) for x in sys.argv[2:4]]
+d = [y - x for x, y in zip(a, b)]
+f = lambda n, m: "%.3f" % (n / m) if m else "-"
+print("round %s: client->server %d frames, %s kicks/frame (client), %s irqs/frame (server);"
+      " server->client %d frames, %s kicks/frame, %s irqs/frame"
+      % (sys.argv[1], d[0], f(d[1], d[0]), f(d[7], d[6]), d[4], f(d[5], d[4]), f(d[3], d[2])))' \
+		"${r:-0}" "$1" "$2" >> "$OUT/notify.txt" 2>/dev/null
+}
 iperf_once() {	# CLIENT SERVER-IP SETUP
-	local v
+	local v c0=
 	prof_start "$1" "${PEER[$1]}"
+	[ "$3" = ptnet ] && c0=$(ptnet_counts)
 	v=$(vm_run "$1" -t $((DUR + 40)) "iperf3 -c $2 -t $DUR -J" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9)' 2>/dev/null) || v=
+	[ -n "$c0" ] && notify_line "$c0" "$(ptnet_counts)"
 	prof_stop "$3" "$1" "${PEER[$1]}"
 	[ -n "$v" ] && sample "$3" tcp_gbps "$v"
 }
