@@ -12,19 +12,7 @@
 # delivered or counted as dropped.
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null || { echo "SKIP: curl is needed (apt-get install curl)"; exit 77; }
-command -v taskset >/dev/null || { echo "SKIP: taskset is needed (util-linux)"; exit 77; }
-mapfile -t CPUS < <(python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
-[ "${#CPUS[@]}" -ge 2 ] || { echo "SKIP: needs 2 CPUs, has ${#CPUS[@]}"; exit 77; }
-C0=${CPUS[0]} C1=${CPUS[1]}
-
-PKTGEN=$BUILD/bin/ptnet-pktgen
-[ -x "$PKTGEN" ] || { echo "SKIP: ptnet-pktgen not built"; exit 77; }
-MSOCK=$T/metrics.sock
-metric() {	# metric NAME WORKER: the sample's value, or "none"
-	curl -sS --max-time 10 --unix-socket "$MSOCK" http://localhost/metrics 2>/dev/null |
-		sed -n "s/^$1{worker=\"$2\"} //p" | grep . || echo none
-}
+pin_setup
 placed() {	# placed RINGS LOCAL: worker 0's rings and local rings
 	[ "$(metric ptnet_worker_rings 0)" = "$1" ] && [ "$(metric ptnet_worker_local_rings 0)" = "$2" ]
 }

@@ -90,6 +90,26 @@ wait_until() {
 alive() { kill -0 "$1" 2>/dev/null; }
 # cpu_ticks PID: utime + stime of a process, in clock ticks (the comm field
 # may hold spaces: fields are counted after its closing parenthesis)
+# pin_setup: for the tests of --pin-workers.  Skips (77) without curl,
+# taskset, two CPUs or ptnet-pktgen; sets C0 and C1 (the first two CPUs this
+# test may use), PKTGEN and MSOCK (for --metrics), and defines
+# metric NAME WORKER: the value of a worker's sample, or "none".
+pin_setup() {
+	local cpus
+	command -v curl >/dev/null || { echo "SKIP: curl is needed (apt-get install curl)"; exit 77; }
+	command -v taskset >/dev/null || { echo "SKIP: taskset is needed (util-linux)"; exit 77; }
+	mapfile -t cpus < <(python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
+	[ "${#cpus[@]}" -ge 2 ] || { echo "SKIP: needs 2 CPUs, has ${#cpus[@]}"; exit 77; }
+	C0=${cpus[0]} C1=${cpus[1]}
+	PKTGEN=$BUILD/bin/ptnet-pktgen
+	[ -x "$PKTGEN" ] || { echo "SKIP: ptnet-pktgen not built"; exit 77; }
+	MSOCK=$T/metrics.sock
+}
+metric() {
+	curl -sS --max-time 10 --unix-socket "$MSOCK" http://localhost/metrics 2>/dev/null |
+		sed -n "s/^$1{worker=\"$2\"} //p" | grep . || echo none
+}
+
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
 ctl_ok() { "$PTNETCTL" list >/dev/null 2>&1; }
