@@ -84,14 +84,18 @@ static inline uint32_t ptnet_csb_kern_rx_head(const struct nm_csb_atok *atok)
 }
 
 /*
- * Has the client of an RX ring left published slots unreleased (hwtail
- * ahead of its head)?  Relaxed loads, no pairing: a scheduling hint for
- * the worker (worker.c, local clients); a stale answer only moves a yield.
+ * Has the client of an RX ring left slots that ptnetd published (up to its
+ * own HWTAIL, not the client-writable copy in the CSB) unreleased?  A head
+ * out of range counts as nothing pending.  A relaxed load, no pairing: a
+ * scheduling hint for the worker (worker.c, local clients); a stale or
+ * hostile answer only moves an idle round's yield.
  */
-static inline bool ptnet_csb_kern_rx_pending(const struct nm_csb_ktoa *ktoa,
-					     const struct nm_csb_atok *atok)
+static inline bool ptnet_csb_kern_rx_pending(const struct nm_csb_atok *atok, uint32_t hwtail,
+					     uint32_t nslots)
 {
-	return PTNET_READ_ONCE(ktoa->hwtail) != PTNET_READ_ONCE(atok->head);
+	uint32_t head = PTNET_READ_ONCE(atok->head);
+
+	return head < nslots && head != hwtail;
 }
 
 /*

@@ -83,7 +83,8 @@ static __thread struct scratch fs __attribute__((tls_model("local-exec")));
 
 static void rxq_clear(struct ptd_rxq *q, uint32_t head)
 {
-	q->hwcur = q->hwtail = q->hwlease = head;
+	q->hwcur = q->hwlease = head;
+	PTNET_WRITE_ONCE(q->hwtail, head);	/* the worker reads it unlocked (a hint) */
 	q->lease_idx = 0;
 	for (uint32_t i = 0; i < q->nslots; i++)
 		q->leases[i] = NOSLOT;
@@ -214,7 +215,7 @@ static void rxq_complete(struct ptd_rxq *q, uint32_t start, uint32_t howmany, ui
 			p = ptnet_idx_add(p, 1, n);
 		}
 		if (t != q->hwtail) {
-			q->hwtail = t;
+			PTNET_WRITE_ONCE(q->hwtail, t);	/* worker.c reads it unlocked */
 			ptnet_csb_kern_write(q->ktoa, q->hwcur, t);
 			published = true;
 		}

@@ -9,8 +9,9 @@
  * sleeps again.  The window adapts between poll_min_us and poll_max_us: it
  * grows when a kick arrives soon after the worker went to sleep (a longer
  * poll would have saved the wakeup) and shrinks when traffic is sparse.
- * While polling the worker yields the CPU on every idle round, so on a
- * small machine the clients it serves still run.  Idle means asleep.
+ * While polling the worker yields the CPU on its idle rounds (every one,
+ * unless it has local clients: below), so on a small machine the clients
+ * it serves still run.  Idle means asleep.
  *
  * With --pin-workers each worker stays on one CPU, and the TX rings of a
  * client pinned to a single CPU go to a worker on that CPU: the sender and
@@ -23,16 +24,19 @@
  * round hands the CPU to a client with nothing to do (a ping waiting for
  * its reply), which yields it back a few spins later: each of those turns
  * is a context switch, and the reply the worker is about to forward waits
- * for them.  So with local clients the worker yields when one has packets
- * it has not released (local_rx_pending: it needs the CPU to take them),
- * on the first idle round after it took a quarter of a local ring or more
- * in one pass (a bulk sender, waiting for that room), and on an idle round
- * once it has held the CPU LOCAL_SPIN_NS since its last yield: a local
- * client that wants to send, which the worker cannot see, waits no longer
- * than that.  A busy-poll
- * ping-pong with one worker, beside ping on its CPU (pong alone on the
- * other), then costs two context switches per round trip instead of four
- * (bench/README.md, "busy-poll ping-pong").
+ * for them.  So with local rings an idle round yields (ptd_local_yield)
+ * only when a local client has packets it has not released
+ * (local_rx_pending, over all local rings, asleep or not: it needs the CPU
+ * to take them), after a pass took a quarter of a local ring or more (a
+ * bulk sender, waiting for that room), or once the worker has held the
+ * CPU PTD_LOCAL_SPIN_NS since its last yield, busy rounds included: a
+ * local client that wants to send, which the worker cannot see, waits no
+ * longer than that past the worker's next idle round.  Rounds with work
+ * never yield, as without local rings, so a client's head (its garbage
+ * too) can only make idle rounds yield, which is the default anyway.  A
+ * busy-poll ping-pong with one worker, beside ping on its CPU (pong alone
+ * on the other), then costs two context switches per round trip instead
+ * of four (bench/README.md, "busy-poll ping-pong").
  */
 #include <errno.h>
 #include <sched.h>
@@ -46,8 +50,6 @@
 #include "daemon/fwd.h"
 #include "daemon/log.h"
 #include "daemon/worker.h"
-
-#define LOCAL_SPIN_NS	10000
 
 static uint64_t now_ns(void)
 {
@@ -90,19 +92,33 @@ static bool drain(int fd)
 	return read(fd, buf, sizeof(buf)) != 0;
 }
 
-/* Does a local client have packets it has not released (a hint)? */
+/*
+ * Does a local client have packets it has not released (a hint)?  All of
+ * the worker's local rings, active or not: a client that only receives has
+ * its TX ring asleep.
+ */
 static bool local_rx_pending(const struct ptd_worker *w)
 {
-	for (unsigned int i = 0; i < w->nact; i++) {
-		const struct ptd_port *p = w->act[i]->port;
+	for (unsigned int i = 0; i < w->nloc; i++) {
+		const struct ptd_port *p = w->loc[i]->port;
 
-		if (!w->act[i]->local)
-			continue;
-		for (unsigned int r = 0; r < p->nrx; r++)
-			if (ptnet_csb_kern_rx_pending(p->rxq[r].ktoa, p->rxq[r].atok))
+		for (unsigned int r = 0; r < p->nrx; r++) {
+			const struct ptd_rxq *q = &p->rxq[r];
+
+			if (ptnet_csb_kern_rx_pending(q->atok, PTNET_READ_ONCE(q->hwtail), q->nslots))
 				return true;
+		}
 	}
 	return false;
+}
+
+static void local_del(struct ptd_worker *w, const struct ptd_txq *q)
+{
+	for (unsigned int i = 0; i < w->nloc; i++)
+		if (w->loc[i] == q) {
+			w->loc[i] = w->loc[--w->nloc];
+			return;
+		}
 }
 
 /* Run queued commands; returns true on STOP. */
@@ -124,10 +140,13 @@ static bool run_cmds(struct ptd_worker *w)
 			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, q->kick_rfd, &ev) < 0)
 				LOG_ERR("worker %u: epoll add: %s", w->id, strerror(errno));
 			activate(w, q);
+			if (q->local)
+				w->loc[w->nloc++] = q;
 			break;
 		case PTD_WCMD_DEL:
 			epoll_ctl(w->epfd, EPOLL_CTL_DEL, q->kick_rfd, NULL);
 			deactivate(w, q);
+			local_del(w, q);
 			break;
 		case PTD_WCMD_STOP:
 			stop = true;
@@ -149,7 +168,7 @@ static void *worker_main(void *arg)
 
 	while (!stop) {
 		bool cmd = false, woke = false, sleep = !w->nact;
-		unsigned int work = 0, kicks = 0, nlocal = 0;
+		unsigned int work = 0, kicks = 0;
 		uint64_t t;
 		int n;
 
@@ -194,10 +213,8 @@ static void *worker_main(void *arg)
 		for (unsigned int i = 0; i < w->nact; i++) {
 			unsigned int c = ptd_txq_forward(w->act[i]);
 
-			if (w->act[i]->local) {
-				nlocal++;
+			if (w->act[i]->local)
 				owe |= c * 4 >= w->act[i]->nslots;
-			}
 			if (c) {
 				ptd_wstat_add(w->ws.batches[ptd_batch_bucket(c)], 1);
 				ptd_wstat_add(w->ws.batch_slots, c);
@@ -218,16 +235,13 @@ static void *worker_main(void *arg)
 		}
 		if (work || woke) {
 			last_work = t;
-			if (nlocal && local_rx_pending(w)) {
-				sched_yield();
-				last_yield = now_ns();
-			}
 			continue;
 		}
 		if (!w->nact)
 			continue;
 		if (t - last_work < (uint64_t)w->poll_us * 1000) {
-			if (!nlocal || owe || t - last_yield >= LOCAL_SPIN_NS || local_rx_pending(w)) {
+			if (ptd_local_yield(w->nloc, owe, t - last_yield,
+					    w->nloc && local_rx_pending(w))) {
 				sched_yield();
 				last_yield = now_ns();
 				owe = false;

@@ -61,6 +61,9 @@ struct ptd_worker {
 	unsigned int nlocal;		/* of them, rings of clients pinned to its CPU */
 	struct ptd_txq *act[PTD_MAX_TOTAL_PORTS * PTNET_MAX_RINGS];
 	unsigned int nact;
+	/* worker-private: its rings whose client is pinned to its CPU (q->local) */
+	struct ptd_txq *loc[PTD_MAX_TOTAL_PORTS * PTNET_MAX_RINGS];
+	unsigned int nloc;
 	/* adaptive polling window */
 	uint32_t poll_us, poll_min_us, poll_max_us;
 	struct ptd_worker_stats ws;	/* activity (metrics) */
@@ -81,6 +84,20 @@ static inline uint32_t ptd_poll_adapt(uint32_t w, uint64_t gap_us, uint32_t min,
 		return want < 1 ? 1 : want > max ? max : (uint32_t)want;
 	}
 	return w / 2 >= min ? w / 2 : w;
+}
+
+/*
+ * An idle round of a worker: yield the CPU now?  Always without local
+ * clients (NLOC 0: rings of clients pinned to the worker's CPU); with them
+ * only when one has packets it has not taken (RX_PENDING), after a pass
+ * took a quarter of a local ring (OWE: a bulk sender waits for its CPU), or
+ * once the worker has held the CPU PTD_LOCAL_SPIN_NS since its last yield
+ * (HELD_NS).  Otherwise it spins: see worker.c.
+ */
+#define PTD_LOCAL_SPIN_NS	10000
+static inline bool ptd_local_yield(unsigned int nloc, bool owe, uint64_t held_ns, bool rx_pending)
+{
+	return !nloc || owe || held_ns >= PTD_LOCAL_SPIN_NS || rx_pending;
 }
 
 int ptd_workers_start(struct ptd *d);

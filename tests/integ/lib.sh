@@ -90,6 +90,8 @@ wait_until() {
 alive() { kill -0 "$1" 2>/dev/null; }
 # cpu_ticks PID: utime + stime of a process, in clock ticks (the comm field
 # may hold spaces: fields are counted after its closing parenthesis)
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
 # pin_setup: for the tests of --pin-workers.  Skips (77) without curl,
 # taskset, two CPUs or ptnet-pktgen; sets C0 and C1 (the first two CPUs this
 # test may use), PKTGEN and MSOCK (for --metrics), and defines
@@ -109,8 +111,6 @@ metric() {
 	curl -sS --max-time 10 --unix-socket "$MSOCK" http://localhost/metrics 2>/dev/null |
 		sed -n "s/^$1{worker=\"$2\"} //p" | grep . || echo none
 }
-
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
 ctl_ok() { "$PTNETCTL" list >/dev/null 2>&1; }
 
