@@ -126,6 +126,13 @@ static void on_accept(struct ptd *d, struct ptd_ev *ev, uint32_t events)
 		return;
 	}
 	ret = handshake(vm, s);
+	if (ret == -EPIPE || ret == -ECONNRESET) {
+		/* The port's QEMU exited before it had everything: as EOF later would. */
+		LOG_INFO("vm port %s: QEMU went away during the handshake", vm->port->name);
+		close(s);
+		ptd_port_destroy(d, vm->port);
+		return;
+	}
 	if (!ret)
 		ret = ptd_ev_add(d, &vm->ev_qemu, s, EPOLLIN, on_qemu);
 	if (ret) {

@@ -39,11 +39,23 @@ for K in vhost vm; do
 	check_eq "its target is untouched" "$(stat -c %a "$T/$K-file")" 644
 	# A vm port ends with its QEMU's connection ("root can" was one): no del.
 	[ $K = vm ] || check "$K del removes the port" "$PTNETCTL" $K del vale0:${K}1
-	check "and its socket" test ! -e "$T/${K}1.sock"
+	# (the vm port goes when ptnetd sees the hangup, after connects returned)
+	check "and its socket" wait_until 10 test ! -e "$T/${K}1.sock"
 	check "another $K port" "$PTNETCTL" $K add vale0:${K}5 --socket "$T/${K}5.sock"
 	rm -f "$T/${K}5.sock"
 	echo theirs >"$T/${K}5.sock"
 	check "removed after its socket file was replaced" "$PTNETCTL" $K del vale0:${K}5
 	check_eq "the file put in its place is left" "$(cat "$T/${K}5.sock" 2>/dev/null)" theirs
 done
+
+log "a QEMU that hangs up before ptnetd's handshake is out"
+check "a vm port" "$PTNETCTL" vm add vale0:vm6 --socket "$T/vm6.sock"
+# Stopped, ptnetd accepts the connection only after it was closed: its
+# handshake then meets EPIPE, every time.
+kill -STOP "$PTNETD_PID"
+connects "$T/vm6.sock"
+kill -CONT "$PTNETD_PID"
+check "ends the port, as EOF after it would" wait_until 10 eval "! port_listed vale0:vm6"
+check "and removes its socket" test ! -e "$T/vm6.sock"
+check "ptnetd says why" wait_until 10 grep -q "vm6: QEMU went away during the handshake" "$T/ptnetd.err"
 finish
